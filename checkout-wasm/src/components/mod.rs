@@ -1,0 +1,3 @@
+//! The widget's components.
+
+pub(crate) mod app;

@@ -1,0 +1,89 @@
+//! Typed configuration, read once per request from `[vars]` and secrets.
+
+use worker::Env;
+
+/// A provider's settings: each must be present for the provider to be enabled.
+struct ProviderSettings {
+    name: &'static str,
+    required: &'static [&'static str],
+    /// Groups of which at least one must be complete (e.g. WeChat public key or platform certificates).
+    one_of: &'static [&'static [&'static str]],
+}
+
+const PROVIDERS: [ProviderSettings; 3] = [
+    ProviderSettings {
+        name: "wechatpay",
+        required: &[
+            "WECHATPAY_MCHID",
+            "WECHATPAY_APPID",
+            "WECHATPAY_MERCHANT_SERIAL",
+            "WECHATPAY_MERCHANT_PRIVATE_KEY",
+            "WECHATPAY_APIV3_KEY",
+        ],
+        one_of: &[
+            &["WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_PUBLIC_KEY"],
+            &["WECHATPAY_PLATFORM_CERTS"],
+        ],
+    },
+    ProviderSettings {
+        name: "alipay",
+        required: &["ALIPAY_APP_ID", "ALIPAY_SELLER_ID", "ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"],
+        one_of: &[],
+    },
+    ProviderSettings {
+        name: "unionpay",
+        required: &["UNIONPAY_MER_ID", "UNIONPAY_SIGN_KEY", "UNIONPAY_SIGN_CERT_ID", "UNIONPAY_ROOT_CERTS"],
+        one_of: &[],
+    },
+];
+
+/// Whether one provider can be used, and if not, which settings are missing (names only, never values).
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ProviderStatus {
+    pub(crate) configured: bool,
+    pub(crate) missing: Vec<&'static str>,
+}
+
+/// The worker's configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    allowed_origins: Vec<String>,
+    pub(crate) providers: Vec<(&'static str, ProviderStatus)>,
+}
+
+impl Config {
+    /// Reads the configuration from the worker's environment.
+    pub(crate) fn from_env(env: &Env) -> Self {
+        let present = |name: &str| {
+            // Secrets and vars are both plain strings in the JS environment; an empty one counts as missing.
+            env.var(name).map(|v| !v.to_string().trim().is_empty()).unwrap_or(false)
+        };
+        let allowed_origins = env
+            .var("ALLOWED_ORIGINS")
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty() && *o != "*")
+            .map(str::to_owned)
+            .collect();
+        let providers = PROVIDERS.iter().map(|p| (p.name, provider_status(p, &present))).collect();
+        Self { allowed_origins, providers }
+    }
+
+    /// Whether `origin` is on the CORS allow-list (exact match; there is no wildcard).
+    pub(crate) fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
+    }
+}
+
+fn provider_status(settings: &ProviderSettings, present: &impl Fn(&str) -> bool) -> ProviderStatus {
+    let mut missing: Vec<&'static str> =
+        settings.required.iter().copied().filter(|name| !present(name)).collect();
+    let any_group_complete = settings.one_of.iter().any(|group| group.iter().all(|name| present(name)));
+    if !settings.one_of.is_empty() && !any_group_complete {
+        // Name every setting of the first group, so the operator has one clear way to finish.
+        missing.extend(settings.one_of[0].iter().copied().filter(|name| !present(name)));
+    }
+    ProviderStatus { configured: missing.is_empty(), missing }
+}

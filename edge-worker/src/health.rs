@@ -1,0 +1,24 @@
+//! `GET /v1/health`: version and which providers are configured.
+
+use worker::{Request, Response, Result, RouteContext};
+
+use crate::config::Config;
+
+/// Reports the worker's version and, per provider, whether it is configured and which settings are missing.
+pub(crate) fn get(_req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+    let providers: serde_json::Map<String, serde_json::Value> = ctx
+        .data
+        .providers
+        .iter()
+        .map(|(name, status)| Ok(((*name).to_owned(), serde_json::to_value(status)?)))
+        .collect::<std::result::Result<_, serde_json::Error>>()?;
+    let body = serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "core_version": payment_core::VERSION,
+        "providers": providers,
+    });
+    let mut response = Response::from_json(&body)?;
+    response.headers_mut().set("Cache-Control", "no-store")?;
+    Ok(response)
+}

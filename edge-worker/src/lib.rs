@@ -1,0 +1,35 @@
+//! edgepay's edge worker: a thin `#[event(fetch)]` plus a router whose handlers call `payment-core`.
+
+mod config;
+mod cors;
+mod error;
+mod health;
+
+use worker::{event, Context, Env, Request, Response, Result, Router};
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let config = Config::from_env(&env);
+    let origin = req.headers().get("Origin").ok().flatten();
+    let allowed = origin.as_deref().filter(|o| config.origin_allowed(o)).map(str::to_owned);
+
+    let response = if req.method() == worker::Method::Options {
+        cors::preflight(allowed.as_deref())
+    } else {
+        Router::with_data(config)
+            .get("/v1/health", health::get)
+            .or_else_any_method("/*path", |_, _| ApiError::NotFound.into_response())
+            .run(req, env)
+            .await
+    };
+    // A handler error must not leak its detail: answer with the stable internal error shape.
+    let mut response = response.or_else(|_| ApiError::Internal.into_response())?;
+    if response.status_code() == 405 {
+        // The router's own 405 is plain text; keep the one error shape.
+        response = ApiError::MethodNotAllowed.into_response()?;
+    }
+    cors::decorate(response, allowed.as_deref())
+}

@@ -1,0 +1,9 @@
+//! `payment-core`: the one place where edgepay's payment rules live.
+//!
+//! Sans-IO: nothing here reads the clock, draws randomness or opens a socket. Time, nonces and keys
+//! come in as arguments, so the same code runs natively, in the worker and in the widget.
+
+pub mod environment;
+
+/// Version of the edgepay protocol core, reported by the worker's health endpoint.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

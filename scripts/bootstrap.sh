@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs whatever edgepay's build and tests need and is missing. Idempotent, quiet when all is there.
+#   scripts/bootstrap.sh            tools for building and running the demo
+#   scripts/bootstrap.sh --browser  also Debian chromium + chromium-driver, for the browser tests
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+want_browser=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=true ;;
+    *) say "unknown argument: $arg"; exit 2 ;;
+  esac
+done
+
+for tool in cargo rustup node npm; do
+  command -v "$tool" >/dev/null || { say "$tool is required but not on PATH"; exit 1; }
+done
+[ -n "$WASM_BINDGEN_VERSION" ] && [ -n "$WORKER_VERSION" ] || { say "Cargo.lock lacks wasm-bindgen or worker"; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown >&2
+fi
+
+# crates.io tools, pinned to the library versions in Cargo.lock. No --locked: with it the
+# wasm-bindgen-cli install fails here on a yanked webpki-roots version.
+install_crate() { # crate version binary-path
+  [ -x "$3" ] && return 0
+  say "installing $1 $2 into $EDGEPAY_TOOLS (one-off, takes a few minutes)"
+  cargo install --quiet "$1" --version "=$2" --root "$EDGEPAY_TOOLS/$1-$2" >&2
+}
+install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" "$WASM_BINDGEN_BIN"
+install_crate worker-build "$WORKER_VERSION" "$WORKER_BUILD_BIN"
+
+# npm packages exactly as package-lock.json says; reinstalled when the lock changes.
+lock_sum="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$ROOT/node_modules/.edgepay-lock" 2>/dev/null)" != "$lock_sum" ]; then
+  say "installing npm packages from package-lock.json"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  echo "$lock_sum" > "$ROOT/node_modules/.edgepay-lock"
+fi
+
+# Chromium for the browser tests, and a CJK font so that screenshots of the Chinese UI are legible.
+if $want_browser && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] ||
+                      [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; }; then
+  say "installing Debian chromium, chromium-driver and fonts-wqy-microhei"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    chromium chromium-driver fonts-wqy-microhei >&2
+fi
+
+mkdir -p "$EDGEPAY_STATE"

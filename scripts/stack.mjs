@@ -1,0 +1,191 @@
+// Starts edgepay's local stack on 127.0.0.1: the provider sandbox, the worker under `wrangler dev`,
+// and the demo shop. Used by the demo command (`node scripts/stack.mjs`) and by the tests
+// (`import { startStack } from '../../scripts/stack.mjs'`). Every process started here is stopped
+// by `stop()` (its whole process group), and the demo stops them on Ctrl-C.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const STATE = process.env.EDGEPAY_STATE ?? path.join(ROOT, '.state');
+const HOST = '127.0.0.1';
+
+/** Wrangler fully offline: no metrics, error reports, banner/update check or `Request.cf` fetch. */
+export const WRANGLER_OFFLINE_ENV = {
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  XDG_CONFIG_HOME: path.join(STATE, 'xdg-config'),
+  WRANGLER_LOG_PATH: path.join(STATE, 'wrangler-logs'),
+  CI: '1',
+  BROWSER: 'none',
+};
+
+/** A free TCP port on 127.0.0.1 (0 → the kernel picks). */
+export function freePort(preferred = 0) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err) => (preferred ? resolve(freePort(0)) : reject(err)));
+    server.listen(preferred, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns `cmd` in its own process group with output to a log file. */
+function start(name, cmd, args, { cwd = ROOT, env = {}, logDir }) {
+  const log = path.join(logDir, `${name}.log`);
+  const out = createWriteStream(log);
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const proc = { name, child, log, exited, exitedEarly: false };
+  exited.then(() => (proc.exitedEarly = true));
+  return proc;
+}
+
+/** Resolves with the URL from the process's `listening on …` line. */
+function listeningUrl(proc, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`${proc.name} did not start in time; see ${proc.log}`)), timeoutMs);
+    proc.child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const match = buffer.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    proc.exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`${proc.name} exited (code ${code}) before it listened; see ${proc.log}`));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200. */
+async function waitForHttp(proc, url, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitedEarly) throw new Error(`${proc.name} exited before it was ready; see ${proc.log}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${proc.name} did not answer ${url} in time; see ${proc.log}`);
+}
+
+async function stopProcess(proc) {
+  if (proc.exitedEarly) return;
+  const signal = (sig) => {
+    try {
+      process.kill(-proc.child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const timeout = new Promise((r) => setTimeout(() => r('timeout'), 5_000));
+  if ((await Promise.race([proc.exited, timeout])) === 'timeout') {
+    signal('SIGKILL');
+    await proc.exited;
+  }
+}
+
+/**
+ * Starts the stack. Options: `ports` ({sandbox, worker, shop}; 0 or absent = any free port),
+ * `name` (log folder under .state/logs). Resolves with `{sandboxUrl, workerUrl, shopUrl, logDir, stop}`.
+ * Needs the widget and worker builds and the native binaries (scripts/build-*.sh, cargo build).
+ */
+export async function startStack({ ports = {}, name = 'stack' } = {}) {
+  const logDir = path.join(STATE, 'logs', name);
+  mkdirSync(logDir, { recursive: true });
+  const bin = (b) => path.join(ROOT, 'target', 'debug', b);
+  for (const need of [bin('sandbox'), bin('demo-site'), path.join(ROOT, 'edge-worker/build/index.js'), path.join(ROOT, 'checkout-wasm/pkg/edgepay.js')]) {
+    if (!existsSync(need)) throw new Error(`missing build output ${need}: run scripts/build.sh first`);
+  }
+  const procs = [];
+  const stop = async () => {
+    await Promise.all(procs.map(stopProcess));
+  };
+  try {
+    const sandbox = start('sandbox', bin('sandbox'), ['--port', String(ports.sandbox ?? 0)], { logDir });
+    procs.push(sandbox);
+    const sandboxUrl = await listeningUrl(sandbox);
+
+    // The shop's origin must be known before the worker starts (CORS allow-list), so fix its port now.
+    const shopPort = await freePort(ports.shop ?? 0);
+    const shopOrigins = [`http://${HOST}:${shopPort}`, `http://localhost:${shopPort}`];
+    const workerPort = await freePort(ports.worker ?? 0);
+    const inspectorPort = await freePort(0);
+    const workerUrl = `http://${HOST}:${workerPort}`;
+    const wrangler = start(
+      'wrangler',
+      path.join(ROOT, 'node_modules', '.bin', 'wrangler'),
+      [
+        'dev', '--local', '--ip', HOST, '--port', String(workerPort), '--inspector-port', String(inspectorPort),
+        '--persist-to', path.join(STATE, 'wrangler', name), '--show-interactive-dev-session=false',
+        '--var', `ALLOWED_ORIGINS:${shopOrigins.join(',')}`,
+      ],
+      { cwd: path.join(ROOT, 'edge-worker'), logDir, env: WRANGLER_OFFLINE_ENV },
+    );
+    procs.push(wrangler);
+
+    const shop = start(
+      'demo-site',
+      bin('demo-site'),
+      ['--port', String(shopPort), '--worker-url', workerUrl, '--widget-dir', path.join(ROOT, 'checkout-wasm', 'pkg')],
+      { logDir },
+    );
+    procs.push(shop);
+    const shopUrl = await listeningUrl(shop);
+    await waitForHttp(wrangler, `${workerUrl}/v1/health`);
+    return { sandboxUrl, workerUrl, shopUrl, logDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+// The demo command: start everything on the usual ports (or free ones), print the URLs, stop on Ctrl-C.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const wanted = { sandbox: 8790, worker: 8787, shop: 8788 };
+  const sandboxPort = await freePort(wanted.sandbox);
+  const stack = await startStack({ name: 'demo', ports: { ...wanted, sandbox: sandboxPort } }).catch((err) => {
+    console.error(`demo: ${err.message}`);
+    process.exit(1);
+  });
+  for (const [what, url, port] of [['shop', stack.shopUrl, wanted.shop], ['worker', stack.workerUrl, wanted.worker], ['sandbox', stack.sandboxUrl, wanted.sandbox]]) {
+    if (!url.endsWith(`:${port}`)) console.log(`note: port ${port} was taken, the ${what} uses ${url} instead`);
+  }
+  console.log(`
+  edgepay demo is running (logs in ${path.relative(process.cwd(), stack.logDir) || stack.logDir})
+
+    shop     ${stack.shopUrl}      <- open this
+    worker   ${stack.workerUrl}    (wrangler dev, local)
+    sandbox  ${stack.sandboxUrl}   (offline WeChat Pay / Alipay / UnionPay)
+
+  Try other environments with your browser's device emulation (a WeChat or Alipay User-Agent).
+  Ctrl-C stops everything.
+`);
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping…');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

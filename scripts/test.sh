@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every test of the project: native cargo tests, the widget's wasm tests in Chromium, the worker in
+# workerd (Miniflare), and browser journeys against the whole stack. Installs what is missing first.
+# Ends with one line "edgepay: N passed, M failed"; exits non-zero if anything failed.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
+cd "$ROOT"
+start=$(date +%s)
+
+"$ROOT/scripts/bootstrap.sh" --browser || { echo "edgepay: bootstrap failed"; exit 1; }
+mkdir -p "$EDGEPAY_STATE/test-logs"
+
+passed=0 failed=0 broken=()
+# step NAME COMMAND…: runs one suite, shows its output, adds its counts to the totals.
+step() {
+  local name="$1"; shift
+  local log="$EDGEPAY_STATE/test-logs/$name.log"
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  local p f
+  p=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^ℹ pass ([0-9]+)$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  f=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^ℹ fail ([0-9]+)$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
+  if [ "$status" -ne 0 ]; then
+    broken+=("$name")
+    # A suite that could not even run (a build error) counts as one failure.
+    [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
+  fi
+}
+
+step native cargo test --workspace --exclude checkout-wasm --exclude edge-worker
+step build "$ROOT/scripts/build.sh"
+step wasm env CHROMEDRIVER=/usr/bin/chromedriver \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$WASM_BINDGEN_TEST_RUNNER" \
+  WASM_BINDGEN_TEST_TIMEOUT=60 \
+  cargo test -p checkout-wasm --target wasm32-unknown-unknown --test web
+if [[ ! " ${broken[*]} " =~ " build " ]]; then
+  step node node --test --test-reporter=spec --test-concurrency=1 tests/js/
+fi
+
+echo "=== done in $(( $(date +%s) - start )) s${broken[*]:+; failed suites: ${broken[*]}}"
+echo "edgepay: $passed passed, $failed failed"
+[ "${#broken[@]}" -eq 0 ] && [ "$failed" -eq 0 ]
