@@ -99,3 +99,33 @@ pub fn http_get(url: &str) -> HttpResponse {
         .collect();
     HttpResponse { status, headers, body: body.to_owned() }
 }
+
+/// Runs `node tests/xcheck/<script>` with `input` as JSON on stdin and returns its JSON stdout.
+/// Cross-checks use it to reach other people's implementations (npm `alipay-sdk`,
+/// `wechatpay-axios-plugin`, `standardwebhooks`), installed by `scripts/bootstrap.sh`.
+///
+/// # Panics
+/// When node or the npm packages are missing, or the script fails.
+pub fn node_xcheck(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    assert!(
+        root.join("node_modules").is_dir(),
+        "node_modules is missing: run scripts/bootstrap.sh (the README's test command does)"
+    );
+    let mut child = Command::new("node")
+        .arg(root.join("tests").join("xcheck").join(script))
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node is on PATH");
+    child.stdin.take().expect("stdin").write_all(input.to_string().as_bytes()).expect("write stdin");
+    let output = child.wait_with_output().expect("node ran");
+    assert!(
+        output.status.success(),
+        "node {script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("node printed JSON")
+}

@@ -1,0 +1,112 @@
+// Widget benchmark: shipped size and time to first paint.
+//   node bench/widget.mjs            (after scripts/build.sh; scripts/bench.sh does both)
+// Size: every file the browser downloads for the widget (wasm, wasm-bindgen glue, loader; the CSS
+// is compiled into the wasm), raw, gzip -9 and brotli (quality 11).
+// First paint: median over N cold loads (a new browser context each, so an empty cache) of the time
+// from navigation start to the first animation frame in which the widget's card is in the DOM,
+// and to the frame in which it shows the worker's answer. Measured on the demo shop, served by the
+// real stack on loopback, in headless Debian Chromium: once unthrottled, once as a slow phone
+// (4x CPU slowdown, 1.6 Mbit/s down, 150 ms RTT via the DevTools protocol).
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { startStack } from '../scripts/stack.mjs';
+import { launchChromium } from '../tests/js/browser.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PKG = path.join(ROOT, 'checkout-wasm', 'pkg');
+const LOADS = Number(process.env.BENCH_LOADS ?? 5);
+const SHIPPED = ['checkout_wasm_bg.wasm', 'checkout_wasm.js', 'edgepay.js'];
+
+function sizes() {
+  const rows = SHIPPED.map((file) => {
+    const bytes = readFileSync(path.join(PKG, file));
+    return {
+      file,
+      raw: bytes.length,
+      gzip: zlib.gzipSync(bytes, { level: 9 }).length,
+      brotli: zlib.brotliCompressSync(bytes, {
+        params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+      }).length,
+    };
+  });
+  const total = rows.reduce((t, r) => ({ file: 'total', raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+  return [...rows, total];
+}
+
+// Runs in the page before any of its scripts: notes the first frames showing the card and the answer.
+function watchWidget() {
+  const marks = {};
+  window.__edgepayBench = marks;
+  const frame = () => {
+    const card = document.querySelector('#checkout')?.shadowRoot?.querySelector('.ep-card');
+    if (card && marks.firstPaint === undefined) marks.firstPaint = performance.now();
+    if (card && card.dataset.edgepayState !== 'loading' && marks.ready === undefined) marks.ready = performance.now();
+    if (marks.ready === undefined) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function coldLoads(browser, url, profile) {
+  const results = [];
+  for (let i = 0; i < LOADS; i++) {
+    const context = await browser.newContext({ userAgent: profile.userAgent, viewport: profile.viewport });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    if (profile.cpu) await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpu });
+    if (profile.network) await cdp.send('Network.emulateNetworkConditions', { offline: false, ...profile.network });
+    await page.addInitScript(watchWidget);
+    await page.goto(url);
+    await page.waitForFunction(() => window.__edgepayBench?.ready !== undefined, null, { timeout: 60_000 });
+    results.push(await page.evaluate(() => window.__edgepayBench));
+    await context.close();
+  }
+  return {
+    firstPaint: median(results.map((r) => r.firstPaint)),
+    ready: median(results.map((r) => r.ready)),
+    runs: results,
+  };
+}
+
+const PROFILES = [
+  {
+    name: 'desktop, unthrottled',
+    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+    viewport: { width: 1280, height: 720 },
+  },
+  {
+    name: 'slow phone (4x CPU, 1.6 Mbit/s, 150 ms RTT)',
+    userAgent: 'Mozilla/5.0 (Linux; Android 12; ANY-AN00) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.5304.141 Mobile Safari/537.36',
+    viewport: { width: 390, height: 844 },
+    cpu: 4,
+    network: { latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 },
+  },
+];
+
+const sizeRows = sizes();
+const stack = await startStack({ name: 'bench' });
+let browser;
+const timings = [];
+try {
+  browser = await launchChromium();
+  for (const profile of PROFILES) timings.push({ profile: profile.name, ...(await coldLoads(browser, stack.shopUrl, profile)) });
+} finally {
+  await browser?.close();
+  await stack.stop();
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+console.log('| file | raw | gzip -9 | brotli |\n|---|---:|---:|---:|');
+for (const r of sizeRows) console.log(`| ${r.file} | ${kb(r.raw)} | ${kb(r.gzip)} | ${kb(r.brotli)} |`);
+console.log(`\n| profile (median of ${LOADS} cold loads) | navigation → widget first paint | navigation → worker answer shown |\n|---|---:|---:|`);
+for (const t of timings) console.log(`| ${t.profile} | ${t.firstPaint.toFixed(0)} ms | ${t.ready.toFixed(0)} ms |`);
+mkdirSync(path.join(ROOT, '.state', 'bench'), { recursive: true });
+writeFileSync(path.join(ROOT, '.state', 'bench', 'widget.json'), JSON.stringify({ sizes: sizeRows, timings }, null, 2));
