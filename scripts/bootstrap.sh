@@ -2,15 +2,17 @@
 # Installs whatever edgepay's build and tests need and is missing. Idempotent, quiet when all is there.
 #   scripts/bootstrap.sh            tools for building and running the demo
 #   scripts/bootstrap.sh --browser  also Debian chromium + chromium-driver, for the browser tests
+#   scripts/bootstrap.sh --fuzz     also the pinned nightly toolchain and cargo-fuzz
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
-want_browser=false
+want_browser=false want_fuzz=false
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=true ;;
+    --fuzz) want_fuzz=true ;;
     *) say "unknown argument: $arg"; exit 2 ;;
   esac
 done
@@ -34,6 +36,14 @@ install_crate() { # crate version binary-path
 }
 install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" "$WASM_BINDGEN_BIN"
 install_crate worker-build "$WORKER_VERSION" "$WORKER_BUILD_BIN"
+
+if $want_fuzz; then
+  if ! rustup toolchain list | grep -q "^$EDGEPAY_NIGHTLY"; then
+    say "installing the $EDGEPAY_NIGHTLY toolchain (for cargo-fuzz)"
+    rustup toolchain install "$EDGEPAY_NIGHTLY" --profile minimal >&2
+  fi
+  install_crate cargo-fuzz 0.13.2 "$CARGO_FUZZ_BIN"
+fi
 
 # npm packages exactly as package-lock.json says; reinstalled when the lock changes.
 lock_sum="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"

@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 cd "$ROOT"
 start=$(date +%s)
 
-"$ROOT/scripts/bootstrap.sh" --browser || { echo "edgepay: bootstrap failed"; exit 1; }
+"$ROOT/scripts/bootstrap.sh" --browser --fuzz || { echo "edgepay: bootstrap failed"; exit 1; }
 mkdir -p "$EDGEPAY_STATE/test-logs"
 
 passed=0 failed=0 broken=()
@@ -19,8 +19,8 @@ step() {
   "$@" 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
   local p f
-  p=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^ℹ pass ([0-9]+)$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
-  f=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^ℹ fail ([0-9]+)$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  p=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p; s/^ℹ pass ([0-9]+)$/\1/p; s/^fuzz: ([0-9]+) passed, ([0-9]+) failed$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  f=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p; s/^ℹ fail ([0-9]+)$/\1/p; s/^fuzz: ([0-9]+) passed, ([0-9]+) failed$/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
   passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
   if [ "$status" -ne 0 ]; then
     broken+=("$name")
@@ -30,11 +30,16 @@ step() {
 }
 
 step native cargo test --workspace --exclude checkout-wasm --exclude edge-worker
+# payment-core compiled to wasm32 (as the worker and the widget use it), its tests under Node.
+step core-wasm env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$WASM_BINDGEN_TEST_RUNNER" \
+  cargo test -p payment-core --target wasm32-unknown-unknown
 step build "$ROOT/scripts/build.sh"
 step wasm env CHROMEDRIVER=/usr/bin/chromedriver \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$WASM_BINDGEN_TEST_RUNNER" \
   WASM_BINDGEN_TEST_TIMEOUT=60 \
   cargo test -p checkout-wasm --target wasm32-unknown-unknown --test web
+# Every parser of outside input, fuzzed for a few seconds each (scripts/fuzz.sh runs them longer).
+step fuzz "$ROOT/scripts/fuzz.sh" "${EDGEPAY_FUZZ_SECONDS:-5}"
 if [[ ! " ${broken[*]} " =~ " build " ]]; then
   step node node --test --test-reporter=spec --test-concurrency=1 tests/js/
 fi

@@ -51,6 +51,11 @@ pub enum Error {
     },
     /// The crypto backend failed (not a verification failure: the operation could not run).
     Crypto,
+    /// A payment method the session or the shopper's environment does not allow.
+    MethodNotAllowed {
+        /// Why, a [`crate::method::BlockReason`] code, e.g. `"blocked_in_wechat"`.
+        reason: &'static str,
+    },
 }
 
 impl Error {
@@ -69,6 +74,7 @@ impl Error {
             Error::Mismatch { .. } => "mismatch",
             Error::IllegalTransition { .. } => "illegal_transition",
             Error::Crypto => "crypto_error",
+            Error::MethodNotAllowed { .. } => "method_not_allowed",
         }
     }
 }
@@ -88,6 +94,7 @@ impl fmt::Display for Error {
             Error::Mismatch { field } => write!(f, "{field} does not match the order"),
             Error::IllegalTransition { from, to } => write!(f, "cannot go from {from} to {to}"),
             Error::Crypto => f.write_str("crypto operation failed"),
+            Error::MethodNotAllowed { reason } => write!(f, "payment method not allowed: {reason}"),
         }
     }
 }

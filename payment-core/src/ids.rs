@@ -48,6 +48,7 @@ macro_rules! def_id {
         }
     };
 }
+pub(crate) use def_id;
 
 fn within(value: &str, min: usize, max: usize, allowed: fn(u8) -> bool) -> bool {
     (min..=max).contains(&value.len()) && value.bytes().all(allowed)
@@ -89,7 +90,7 @@ def_id!(
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
-fn base32(bytes: &[u8; 15]) -> String {
+pub(crate) fn base32(bytes: &[u8; 15]) -> String {
     // 15 bytes = 120 bits = 24 base32 characters, lower case.
     let mut out = String::with_capacity(24);
     for chunk in bytes.chunks(5) {
@@ -121,6 +122,8 @@ impl OutTradeNo {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     #[test]

@@ -82,6 +82,8 @@ pub fn public_key_spki_der(text: &str, what: &'static str) -> Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     // Test-only key material (fixtures/README.md).

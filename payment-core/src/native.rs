@@ -195,6 +195,8 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     const PRIVATE: &str = include_str!("../fixtures/test_rsa_a.pkcs8.pem");

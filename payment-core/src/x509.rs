@@ -149,6 +149,8 @@ fn decimal(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use super::*;
 
     const SELF_SIGNED: &str = include_str!("../fixtures/test_rsa_a.cert.pem");

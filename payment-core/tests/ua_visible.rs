@@ -4,6 +4,9 @@
 //! a note says the physical device differs (an iPad in desktop mode), the file labels what the UA
 //! shows, and so does this test.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use payment_core::environment::{detect, ClientHints, Detected, Device, Environment, Os};
 use serde::Deserialize;
 
@@ -25,7 +28,7 @@ struct Case {
 
 #[test]
 fn every_visible_case_is_detected_from_the_ua_alone() -> Result<(), Box<dyn std::error::Error>> {
-    let vectors: Vectors = serde_json::from_str(&std::fs::read_to_string(VECTORS)?)?;
+    let vectors: Vectors = serde_json::from_str(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/ua/visible.json")))?;
     assert!(!vectors.cases.is_empty(), "no cases in {VECTORS}");
 
     let mismatches: Vec<String> = vectors

@@ -14,6 +14,9 @@ WORKER_VERSION="$(lock_version worker)"
 export WASM_BINDGEN_BIN="$EDGEPAY_TOOLS/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-bindgen"
 export WASM_BINDGEN_TEST_RUNNER="$EDGEPAY_TOOLS/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-bindgen-test-runner"
 export WORKER_BUILD_BIN="$EDGEPAY_TOOLS/worker-build-$WORKER_VERSION/bin/worker-build"
+# Fuzzing needs nightly (cargo-fuzz builds with sanitizers); pinned so runs are reproducible.
+export EDGEPAY_NIGHTLY="nightly-2026-10-30"
+export CARGO_FUZZ_BIN="$EDGEPAY_TOOLS/cargo-fuzz-0.13.2/bin/cargo-fuzz"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
