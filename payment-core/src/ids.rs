@@ -50,7 +50,8 @@ macro_rules! def_id {
 }
 pub(crate) use def_id;
 
-fn within(value: &str, min: usize, max: usize, allowed: fn(u8) -> bool) -> bool {
+/// Whether `value` has `min..=max` bytes, each `allowed`: the shape of most provider ids.
+pub(crate) fn within(value: &str, min: usize, max: usize, allowed: fn(u8) -> bool) -> bool {
     (min..=max).contains(&value.len()) && value.bytes().all(allowed)
 }
 

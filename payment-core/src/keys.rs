@@ -20,14 +20,33 @@ fn rsa_algorithm() -> AlgorithmIdentifierRef<'static> {
     AlgorithmIdentifierRef { oid: RSA_ENCRYPTION, parameters: Some(AnyRef::NULL) }
 }
 
-/// Decodes PEM or bare base64 into `(label, der)`; the label is `""` for bare base64.
+/// Every PEM block of `text` as `(label, der)`, read leniently: any line width (Alipay hands out
+/// one-line keys and 76-column certificates), CRLF, indentation, text between blocks. A block whose
+/// body is not base64 makes the whole text invalid (`None`).
+pub fn pem_blocks(text: &str) -> Option<Vec<(String, Vec<u8>)>> {
+    const BEGIN: &str = "-----BEGIN ";
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let after = &rest[start + BEGIN.len()..];
+        let label_end = after.find("-----")?;
+        let label = &after[..label_end];
+        let body = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let end = body.find(&end_marker)?;
+        let compact: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        let der = base64::engine::general_purpose::STANDARD.decode(compact).ok()?;
+        blocks.push((label.to_owned(), der));
+        rest = &body[end + end_marker.len()..];
+    }
+    Some(blocks)
+}
+
+/// Decodes PEM (the first block) or bare base64 into `(label, der)`; the label is `""` for bare base64.
 fn decode_text(text: &str) -> Option<(String, Vec<u8>)> {
     let text = text.trim();
     if text.starts_with("-----BEGIN ") {
-        // Accept CRLF line ends and stray indentation, as pasted into a dashboard.
-        let normalized: String = text.lines().map(str::trim).collect::<Vec<_>>().join("\n");
-        let (label, der) = pem_rfc7468::decode_vec(normalized.as_bytes()).ok()?;
-        Some((label.to_owned(), der))
+        pem_blocks(text)?.into_iter().next()
     } else {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let der = base64::engine::general_purpose::STANDARD.decode(compact).ok()?;
@@ -111,6 +130,23 @@ mod tests {
         for form in [RSA_PUBLIC.to_owned(), CERT.to_owned(), bare(SPKI), bare(RSA_PUBLIC)] {
             assert_eq!(public_key_spki_der(&form, "k").unwrap(), reference, "{form}");
         }
+    }
+
+    #[test]
+    fn pem_of_any_line_width_is_read() {
+        let reference = public_key_spki_der(SPKI, "k").unwrap();
+        let one_line = format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----", bare(SPKI));
+        let wide: String = {
+            let body = bare(SPKI);
+            let lines: Vec<String> = body.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            format!("-----BEGIN PUBLIC KEY-----\r\n{}\r\n-----END PUBLIC KEY-----\r\n", lines.join("\r\n"))
+        };
+        assert_eq!(public_key_spki_der(&one_line, "k").unwrap(), reference);
+        assert_eq!(public_key_spki_der(&wide, "k").unwrap(), reference);
+        let blocks = pem_blocks(&format!("junk\n{CERT}\nmore junk\n{SPKI}")).unwrap();
+        assert_eq!(blocks.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["CERTIFICATE", "PUBLIC KEY"]);
+        assert!(pem_blocks("-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----").is_none());
+        assert!(pem_blocks("-----BEGIN PUBLIC KEY-----\nAAAA\n").is_none(), "an unterminated block is invalid");
     }
 
     #[test]

@@ -60,19 +60,12 @@ impl Certificate {
     /// [`Error::InvalidKey`] `"certificate"` when a block is malformed or there is none.
     pub fn all_from_pem(text: &str) -> Result<Vec<Self>> {
         let invalid = || Error::InvalidKey { what: "certificate" };
-        let normalized: String = text.lines().map(str::trim).collect::<Vec<_>>().join("\n");
-        let mut certs = Vec::new();
-        let mut rest = normalized.as_str();
-        while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-            const END: &str = "-----END CERTIFICATE-----";
-            let end = rest[start..].find(END).ok_or_else(invalid)? + start + END.len();
-            let (label, der) = pem_rfc7468::decode_vec(rest[start..end].as_bytes()).map_err(|_| invalid())?;
-            if label != "CERTIFICATE" {
-                return Err(invalid());
-            }
-            certs.push(Self::from_der(&der)?);
-            rest = &rest[end..];
-        }
+        let certs = crate::keys::pem_blocks(text)
+            .ok_or_else(invalid)?
+            .into_iter()
+            .filter(|(label, _)| label == "CERTIFICATE")
+            .map(|(_, der)| Self::from_der(&der))
+            .collect::<Result<Vec<_>>>()?;
         if certs.is_empty() {
             return Err(invalid());
         }

@@ -38,11 +38,9 @@ fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
 }
 
-/// A vector's public key. The PEM ones have one long base64 line (as Alipay's SDKs write them),
-/// which the strict PEM parser of `keys` refuses, so the armour is stripped first.
+/// A vector's public key: PEM with one long base64 line, as Alipay's SDKs write them.
 fn key(text: &str) -> RsaPublicKey {
-    let bare: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
-    RsaPublicKey::from_text(&bare, "vector key").unwrap()
+    RsaPublicKey::from_text(text, "vector key").unwrap()
 }
 
 /// A vector's `post_data` as the form body Alipay would POST: non-string values (the test's

@@ -7,7 +7,6 @@
 //! certificate's sequence, `SHORT=value` joined by `,`, with `CN C L ST O OU E` as short names. The
 //! root SN joins, with `_`, the SNs of the bundle's RSA-signed certificates only, in file order.
 
-use base64::Engine as _;
 use der::asn1::ObjectIdentifier;
 use der::{Any, Decode, Tag, Tagged as _};
 use md5::{Digest as _, Md5};
@@ -109,21 +108,14 @@ pub(crate) fn directory_string(value: &Any) -> Option<String> {
 /// [`Error::InvalidKey`] `"certificate"` when a block is not base64 of one certificate, or there
 /// is no block.
 pub fn certificates_der(text: &str) -> Result<Vec<Vec<u8>>> {
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
     let invalid = || Error::InvalidKey { what: "certificate" };
-    let mut blocks = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find(BEGIN) {
-        let body = &rest[start + BEGIN.len()..];
-        let end = body.find(END).ok_or_else(invalid)?;
-        let compact: String = body[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        let der = base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| invalid())?;
-        x509_cert::Certificate::from_der(&der).map_err(|_| invalid())?;
-        blocks.push(der);
-        rest = &body[end + END.len()..];
-    }
-    if blocks.is_empty() {
+    let blocks: Vec<Vec<u8>> = crate::keys::pem_blocks(text)
+        .ok_or_else(invalid)?
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der)
+        .collect();
+    if blocks.is_empty() || blocks.iter().any(|der| x509_cert::Certificate::from_der(der).is_err()) {
         return Err(invalid());
     }
     Ok(blocks)

@@ -5,11 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
+use crate::ids::within;
 use crate::ids::def_id;
 
-fn within(value: &str, min: usize, max: usize, allowed: fn(u8) -> bool) -> bool {
-    (min..=max).contains(&value.len()) && value.bytes().all(allowed)
-}
 
 def_id!(
     /// Alipay's own trade number (`trade_no`): 1–64 ASCII letters and digits

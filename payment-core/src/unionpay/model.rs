@@ -5,11 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
+use crate::ids::within;
 use crate::ids::{def_id, OutTradeNo};
 
-fn within(value: &str, min: usize, max: usize, allowed: fn(u8) -> bool) -> bool {
-    (min..=max).contains(&value.len()) && value.bytes().all(allowed)
-}
 
 def_id!(
     /// The merchant's order number (`orderId`): 8–40 ASCII letters and digits, no `-` or `_`
