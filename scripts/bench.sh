@@ -5,5 +5,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 "$ROOT/scripts/bootstrap.sh" --browser
 "$ROOT/scripts/build.sh"
 cd "$ROOT"
-echo "## widget ($(date -u +%Y-%m-%d), $(nproc) cores, $(/usr/bin/chromium --version 2>/dev/null))"
+echo "# $(date -u +%Y-%m-%d), $(nproc) cores, $(/usr/bin/chromium --version 2>/dev/null), node $(node --version)"
+echo "## widget"
 node bench/widget.mjs
+echo "## sandbox"
+node bench/sandbox.mjs

@@ -3,7 +3,7 @@
 // (`import { startStack } from '../../scripts/stack.mjs'`). Every process started here is stopped
 // by `stop()` (its whole process group), and the demo stops them on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,9 +119,16 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     await Promise.all(procs.map(stopProcess));
   };
   try {
-    const sandbox = start('sandbox', bin('sandbox'), ['--port', String(ports.sandbox ?? 0)], { logDir });
+    // Callbacks retry on the providers' real schedules, a hundred times faster.
+    const sandbox = start(
+      'sandbox',
+      bin('sandbox'),
+      ['--port', String(ports.sandbox ?? 0), '--state-dir', path.join(STATE, 'sandbox', name), '--callback-scale', '0.01'],
+      { logDir },
+    );
     procs.push(sandbox);
     const sandboxUrl = await listeningUrl(sandbox);
+    const providerConfig = await (await fetch(`${sandboxUrl}/sandbox/worker-config`)).json();
 
     // The shop's origin must be known before the worker starts (CORS allow-list), so fix its port now.
     const shopPort = await freePort(ports.shop ?? 0);
@@ -129,13 +136,19 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     const workerPort = await freePort(ports.worker ?? 0);
     const inspectorPort = await freePort(0);
     const workerUrl = `http://${HOST}:${workerPort}`;
+    // The worker's settings, as .dev.vars would hold them: the sandbox's provider settings and the
+    // shop's origin. Written to the ignored state folder, never to edge-worker/.dev.vars.
+    const envFile = path.join(STATE, 'wrangler', `${name}.env`);
+    mkdirSync(path.dirname(envFile), { recursive: true });
+    const settings = { ...providerConfig, ALLOWED_ORIGINS: shopOrigins.join(',') };
+    writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n', { mode: 0o600 });
     const wrangler = start(
       'wrangler',
       path.join(ROOT, 'node_modules', '.bin', 'wrangler'),
       [
         'dev', '--local', '--ip', HOST, '--port', String(workerPort), '--inspector-port', String(inspectorPort),
         '--persist-to', path.join(STATE, 'wrangler', name), '--show-interactive-dev-session=false',
-        '--var', `ALLOWED_ORIGINS:${shopOrigins.join(',')}`,
+        '--env-file', envFile,
       ],
       { cwd: path.join(ROOT, 'edge-worker'), logDir, env: WRANGLER_OFFLINE_ENV },
     );

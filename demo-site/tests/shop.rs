@@ -1,4 +1,5 @@
 //! The demo shop binary serves the shop page wired to the worker, and the widget files, nothing else.
+#![allow(clippy::expect_used)]
 
 use edgepay_tests::{http_get, Server};
 

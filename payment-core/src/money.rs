@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// The largest amount any of the providers accepts in one payment: ¥100,000,000.00 (Alipay's limit).
-pub const MAX_FEN: u64 = 100_000_000_00;
+pub const MAX_FEN: u64 = 10_000_000_000;
 
 /// An amount of money in fen (分). Always within `1..=MAX_FEN` when it comes from a parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -104,9 +104,9 @@ impl RsaVerifier for RsaPublicKey {
 #[derive(Clone)]
 pub enum AesGcmKey {
     /// AES-128-GCM (used only by published test vectors).
-    Aes128(aes_gcm::Aes128Gcm),
+    Aes128(Box<aes_gcm::Aes128Gcm>),
     /// AES-256-GCM (WeChat's APIv3 key, data at rest).
-    Aes256(aes_gcm::Aes256Gcm),
+    Aes256(Box<aes_gcm::Aes256Gcm>),
 }
 
 impl AesGcmKey {
@@ -116,8 +116,8 @@ impl AesGcmKey {
     /// [`Error::InvalidKey`] naming `what` unless the key is 16 or 32 bytes.
     pub fn new(key: &[u8], what: &'static str) -> Result<Self> {
         match key.len() {
-            16 => aes_gcm::Aes128Gcm::new_from_slice(key).map(Self::Aes128),
-            32 => aes_gcm::Aes256Gcm::new_from_slice(key).map(Self::Aes256),
+            16 => aes_gcm::Aes128Gcm::new_from_slice(key).map(|c| Self::Aes128(Box::new(c))),
+            32 => aes_gcm::Aes256Gcm::new_from_slice(key).map(|c| Self::Aes256(Box::new(c))),
             _ => return Err(Error::InvalidKey { what }),
         }
         .map_err(|_| Error::InvalidKey { what })

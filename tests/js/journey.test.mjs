@@ -35,7 +35,7 @@ async function openShop(contextOptions) {
   return { context, page, card, errors };
 }
 
-test('desktop browser: the widget shows desktop_browser and the worker’s provider status', async () => {
+test('desktop browser: the widget shows desktop_browser, and every provider configured from the sandbox', async () => {
   const { context, page, card, errors } = await openShop({ userAgent: USER_AGENTS.desktop, locale: 'en-US' });
   assert.equal(await card.locator('[data-field="environment"]').textContent(), 'desktop_browser');
   assert.equal(await card.locator('[data-field="device"]').textContent(), 'desktop · Windows');
@@ -43,9 +43,9 @@ test('desktop browser: the widget shows desktop_browser and the worker’s provi
   const providers = card.locator('.ep-providers li');
   assert.equal(await providers.count(), 3);
   assert.deepEqual(await providers.evaluateAll((els) => els.map((e) => [e.dataset.provider, e.dataset.configured])), [
-    ['alipay', 'false'],
-    ['unionpay', 'false'],
-    ['wechatpay', 'false'],
+    ['alipay', 'true'],
+    ['unionpay', 'true'],
+    ['wechatpay', 'true'],
   ]);
   // The widget's styles stay inside its shadow root: the page's own header is untouched.
   assert.equal(await page.locator('header').evaluate((e) => getComputedStyle(e).fontWeight), '600');
