@@ -3,7 +3,7 @@
 // (`import { startStack } from '../../scripts/stack.mjs'`). Every process started here is stopped
 // by `stop()` (its whole process group), and the demo stops them on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,30 @@ async function stopProcess(proc) {
 }
 
 /**
+ * Starts the provider sandbox alone (state and logs under .state/, named `name`). Resolves with
+ * `{url, keys, stop}`: `keys` is its keys.json (test-only keys and ids).
+ */
+export async function startSandbox({ name = 'sandbox', port = 0, callbackScale = 0.01 } = {}) {
+  const logDir = path.join(STATE, 'logs', name);
+  mkdirSync(logDir, { recursive: true });
+  const stateDir = path.join(STATE, 'sandbox', name);
+  const proc = start(
+    'sandbox',
+    path.join(ROOT, 'target', 'debug', 'sandbox'),
+    ['--port', String(port), '--state-dir', stateDir, '--callback-scale', String(callbackScale)],
+    { logDir },
+  );
+  try {
+    const url = await listeningUrl(proc);
+    const keys = JSON.parse(readFileSync(path.join(stateDir, 'keys.json'), 'utf8'));
+    return { url, keys, logDir, stop: () => stopProcess(proc) };
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+}
+
+/**
  * Starts the stack. Options: `ports` ({sandbox, worker, shop}; 0 or absent = any free port),
  * `name` (log folder under .state/logs). Resolves with `{sandboxUrl, workerUrl, shopUrl, logDir, stop}`.
  * Needs the widget and worker builds and the native binaries (scripts/build-*.sh, cargo build).
@@ -116,18 +140,13 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
   }
   const procs = [];
   const stop = async () => {
-    await Promise.all(procs.map(stopProcess));
+    await Promise.all(procs.map((p) => (p.stop ? p.stop() : stopProcess(p))));
   };
   try {
     // Callbacks retry on the providers' real schedules, a hundred times faster.
-    const sandbox = start(
-      'sandbox',
-      bin('sandbox'),
-      ['--port', String(ports.sandbox ?? 0), '--state-dir', path.join(STATE, 'sandbox', name), '--callback-scale', '0.01'],
-      { logDir },
-    );
+    const sandbox = await startSandbox({ name, port: ports.sandbox ?? 0 });
     procs.push(sandbox);
-    const sandboxUrl = await listeningUrl(sandbox);
+    const sandboxUrl = sandbox.url;
     const providerConfig = await (await fetch(`${sandboxUrl}/sandbox/worker-config`)).json();
 
     // The shop's origin must be known before the worker starts (CORS allow-list), so fix its port now.
