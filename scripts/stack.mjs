@@ -3,6 +3,7 @@
 // (`import { startStack } from '../../scripts/stack.mjs'`). Every process started here is stopped
 // by `stop()` (its whole process group), and the demo stops them on Ctrl-C.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import { createWriteStream, mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -103,6 +104,22 @@ async function stopProcess(proc) {
 }
 
 /**
+ * The demo merchant's own worker secrets (API key, session secret), made once per stack name and
+ * kept in the ignored state folder so that restarts keep sessions valid.
+ */
+function merchantSecrets(name) {
+  const file = path.join(STATE, 'secrets', `${name}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  mkdirSync(path.dirname(file), { recursive: true });
+  const secrets = {
+    MERCHANT_API_KEY: `sk_test_${crypto.randomBytes(24).toString('hex')}`,
+    SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+/**
  * Starts the provider sandbox alone (state and logs under .state/, named `name`). Resolves with
  * `{url, keys, stop}`: `keys` is its keys.json (test-only keys and ids).
  */
@@ -159,7 +176,8 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     // shop's origin. Written to the ignored state folder, never to edge-worker/.dev.vars.
     const envFile = path.join(STATE, 'wrangler', `${name}.env`);
     mkdirSync(path.dirname(envFile), { recursive: true });
-    const settings = { ...providerConfig, ALLOWED_ORIGINS: shopOrigins.join(',') };
+    const secrets = merchantSecrets(name);
+    const settings = { ...providerConfig, ...secrets, ALLOWED_ORIGINS: shopOrigins.join(',') };
     writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n', { mode: 0o600 });
     const wrangler = start(
       'wrangler',
@@ -182,7 +200,7 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     procs.push(shop);
     const shopUrl = await listeningUrl(shop);
     await waitForHttp(wrangler, `${workerUrl}/v1/health`);
-    return { sandboxUrl, workerUrl, shopUrl, logDir, stop };
+    return { sandboxUrl, workerUrl, shopUrl, logDir, merchantApiKey: secrets.MERCHANT_API_KEY, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,5 +1,6 @@
 //! Typed configuration, read once per request from `[vars]` and secrets.
 
+use payment_core::crypto::SecretBytes;
 use worker::Env;
 
 /// A provider's settings: each must be present for the provider to be enabled.
@@ -44,10 +45,19 @@ pub(crate) struct ProviderStatus {
     pub(crate) missing: Vec<&'static str>,
 }
 
-/// The worker's configuration.
+/// Settings every checkout needs, whatever the provider.
+const CORE_SETTINGS: [&str; 2] = ["MERCHANT_API_KEY", "SESSION_SECRET"];
+
+/// The worker's configuration. Secrets are wrapped the moment they are read.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     allowed_origins: Vec<String>,
+    /// The merchant backend's bearer token for `POST /v1/sessions`.
+    pub(crate) merchant_api_key: Option<SecretBytes>,
+    /// The HMAC key of client secrets (and idempotent session ids).
+    pub(crate) session_secret: Option<SecretBytes>,
+    /// Core settings that are missing (names only).
+    pub(crate) core_missing: Vec<&'static str>,
     pub(crate) providers: Vec<(&'static str, ProviderStatus)>,
 }
 
@@ -68,7 +78,20 @@ impl Config {
             .map(str::to_owned)
             .collect();
         let providers = PROVIDERS.iter().map(|p| (p.name, provider_status(p, &present))).collect();
-        Self { allowed_origins, providers }
+        let secret = |name: &str| {
+            env.secret(name)
+                .ok()
+                .map(|s| s.to_string())
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| SecretBytes::new(s.into_bytes()))
+        };
+        Self {
+            allowed_origins,
+            merchant_api_key: secret("MERCHANT_API_KEY"),
+            session_secret: secret("SESSION_SECRET"),
+            core_missing: CORE_SETTINGS.into_iter().filter(|name| !present(name)).collect(),
+            providers,
+        }
     }
 
     /// Whether `origin` is on the CORS allow-list (exact match; there is no wildcard).

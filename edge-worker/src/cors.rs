@@ -11,7 +11,7 @@ pub(crate) fn preflight(allowed_origin: Option<&str>) -> Result<Response> {
             let mut response = Response::empty()?.with_status(204);
             let headers = response.headers_mut();
             headers.set("Access-Control-Allow-Methods", "GET, POST")?;
-            headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type")?;
+            headers.set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Edgepay-Hints")?;
             headers.set("Access-Control-Max-Age", "600")?;
             Ok(response)
         }

@@ -12,6 +12,16 @@ pub(crate) enum ApiError {
     MethodNotAllowed,
     /// A cross-origin request from an origin that is not on `ALLOWED_ORIGINS`.
     OriginNotAllowed,
+    /// Missing or wrong credentials (merchant API key or client secret).
+    Unauthorized,
+    /// A setting the endpoint needs is missing (the operator must set it).
+    NotConfigured,
+    /// The request body is invalid; the message names the field and the rule.
+    InvalidRequest(&'static str),
+    /// The same `Idempotency-Key` came with a different body.
+    IdempotencyConflict,
+    /// No such checkout session.
+    SessionNotFound,
     /// Something failed inside the worker; details stay in the worker.
     Internal,
 }
@@ -24,6 +34,15 @@ impl ApiError {
             Self::OriginNotAllowed => {
                 (403, "origin_not_allowed", "This origin may not call the checkout API.", false)
             }
+            Self::Unauthorized => (401, "unauthorized", "Missing or invalid credentials.", false),
+            Self::NotConfigured => {
+                (503, "not_configured", "The checkout is not configured yet: see /v1/health for the missing settings.", false)
+            }
+            Self::InvalidRequest(message) => (400, "invalid_request", message, false),
+            Self::IdempotencyConflict => {
+                (409, "idempotency_conflict", "This Idempotency-Key was used with a different request.", false)
+            }
+            Self::SessionNotFound => (404, "session_not_found", "No such checkout session.", false),
             Self::Internal => (500, "internal_error", "Something went wrong on our side. Try again.", true),
         }
     }

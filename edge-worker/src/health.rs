@@ -16,6 +16,7 @@ pub(crate) fn get(_req: Request, ctx: RouteContext<Config>) -> Result<Response> 
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "core_version": payment_core::VERSION,
+        "settings": { "configured": ctx.data.core_missing.is_empty(), "missing": ctx.data.core_missing },
         "providers": providers,
     });
     let mut response = Response::from_json(&body)?;

@@ -4,6 +4,9 @@ mod config;
 mod cors;
 mod error;
 mod health;
+mod session_object;
+mod sessions;
+mod webcrypto;
 
 use worker::{event, Context, Env, Request, Response, Result, Router};
 
@@ -21,6 +24,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     } else {
         Router::with_data(config)
             .get("/v1/health", health::get)
+            .post_async("/v1/sessions", sessions::create)
+            .get_async("/v1/sessions/:id", sessions::get)
             .or_else_any_method("/*path", |_, _| ApiError::NotFound.into_response())
             .run(req, env)
             .await
@@ -32,4 +37,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         response = ApiError::MethodNotAllowed.into_response()?;
     }
     cors::decorate(response, allowed.as_deref())
+}
+
+/// Unix seconds now (the worker's clock; payment-core never reads one).
+pub(crate) fn now() -> u64 {
+    worker::Date::now().as_millis() / 1000
 }

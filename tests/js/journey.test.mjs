@@ -54,6 +54,23 @@ test('desktop browser: the widget shows desktop_browser, and every provider conf
   await context.close();
 });
 
+test('the worker under wrangler dev creates and serves checkout sessions (Durable Object)', async () => {
+  const created = await fetch(`${stack.workerUrl}/v1/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.merchantApiKey}`, 'content-type': 'application/json', 'idempotency-key': `journey-${Date.now()}` },
+    body: JSON.stringify({ order_id: 'journey-1', amount: 6800, currency: 'CNY', description: '凤凰单丛 250 g' }),
+  });
+  assert.equal(created.status, 201);
+  const session = await created.json();
+  const read = await fetch(`${stack.workerUrl}/v1/sessions/${session.id}`, {
+    headers: { authorization: `Bearer ${session.client_secret}`, 'user-agent': USER_AGENTS.wechatIphone },
+  });
+  assert.equal(read.status, 200);
+  const body = await read.json();
+  assert.equal(body.amount, 6800);
+  assert.deepEqual(body.methods, ['wechat_jsapi', 'unionpay_wap']);
+});
+
 test('WeChat in-app on an iPhone: the widget shows wechat_inapp, in Chinese', async () => {
   const { context, page, card, errors } = await openShop({
     userAgent: USER_AGENTS.wechatIphone,

@@ -47,6 +47,7 @@ test('health reports the version and every provider as not configured, naming wh
   assert.ok(body.providers.wechatpay.missing.includes('WECHATPAY_MCHID'));
   assert.ok(body.providers.wechatpay.missing.includes('WECHATPAY_PUBLIC_KEY'));
   assert.deepEqual(body.providers.alipay.missing, ['ALIPAY_APP_ID', 'ALIPAY_SELLER_ID', 'ALIPAY_APP_PRIVATE_KEY', 'ALIPAY_PUBLIC_KEY']);
+  assert.deepEqual(body.settings, { configured: false, missing: ['MERCHANT_API_KEY', 'SESSION_SECRET'] });
 });
 
 test('a provider with every setting is configured, and no setting value appears in the answer', async () => {
