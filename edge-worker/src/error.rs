@@ -3,7 +3,7 @@
 use worker::{Response, Result};
 
 /// Errors the API answers with. Messages are fixed sentences: no internal detail ever reaches a caller.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub(crate) enum ApiError {
     /// No route matches the request.
@@ -22,12 +22,23 @@ pub(crate) enum ApiError {
     IdempotencyConflict,
     /// No such checkout session.
     SessionNotFound,
+    /// The session cannot take a payment now (paid, expired, closed, failed).
+    SessionNotPayable,
+    /// The method is not available for this session or where the shopper is; carries the
+    /// stable reason (e.g. `blocked_in_wechat`).
+    PaymentMethodNotAllowed(String),
+    /// The method's provider is not configured (or its flow is not available in this worker).
+    ProviderNotConfigured,
+    /// The provider refused the order.
+    ProviderRefused,
+    /// The provider did not answer, or its answer did not verify.
+    ProviderUnavailable,
     /// Something failed inside the worker; details stay in the worker.
     Internal,
 }
 
 impl ApiError {
-    fn parts(self) -> (u16, &'static str, &'static str, bool) {
+    fn parts(&self) -> (u16, &'static str, &'static str, bool) {
         match self {
             Self::NotFound => (404, "not_found", "No such endpoint.", false),
             Self::MethodNotAllowed => (405, "method_not_allowed", "This endpoint does not take that method.", false),
@@ -43,6 +54,17 @@ impl ApiError {
                 (409, "idempotency_conflict", "This Idempotency-Key was used with a different request.", false)
             }
             Self::SessionNotFound => (404, "session_not_found", "No such checkout session.", false),
+            Self::SessionNotPayable => (409, "session_not_payable", "This checkout session cannot take a payment now.", false),
+            Self::PaymentMethodNotAllowed(_) => {
+                (403, "method_not_allowed", "This payment method is not available for this checkout here.", false)
+            }
+            Self::ProviderNotConfigured => {
+                (503, "provider_not_configured", "This payment method is not available right now. Choose another one.", false)
+            }
+            Self::ProviderRefused => (502, "provider_refused", "The payment provider refused this payment.", false),
+            Self::ProviderUnavailable => {
+                (503, "provider_unavailable", "The payment provider did not answer. Try again.", true)
+            }
             Self::Internal => (500, "internal_error", "Something went wrong on our side. Try again.", true),
         }
     }
@@ -50,7 +72,11 @@ impl ApiError {
     /// The JSON response for this error.
     pub(crate) fn into_response(self) -> Result<Response> {
         let (status, code, message, retryable) = self.parts();
-        let body = serde_json::json!({ "error": { "code": code, "message": message, "retryable": retryable } });
+        let mut error = serde_json::json!({ "code": code, "message": message, "retryable": retryable });
+        if let Self::PaymentMethodNotAllowed(reason) = &self {
+            error["reason"] = serde_json::Value::String(reason.clone());
+        }
+        let body = serde_json::json!({ "error": error });
         Ok(Response::from_json(&body)?.with_status(status))
     }
 }

@@ -4,9 +4,13 @@ mod config;
 mod cors;
 mod error;
 mod health;
+mod notify;
+mod pay;
+mod providers;
 mod session_object;
 mod sessions;
 mod webcrypto;
+mod webhooks;
 
 use worker::{event, Context, Env, Request, Response, Result, Router};
 
@@ -26,6 +30,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .get("/v1/health", health::get)
             .post_async("/v1/sessions", sessions::create)
             .get_async("/v1/sessions/:id", sessions::get)
+            .post_async("/v1/sessions/:id/pay", pay::pay)
+            .post_async("/v1/notify/alipay", notify::alipay)
             .or_else_any_method("/*path", |_, _| ApiError::NotFound.into_response())
             .run(req, env)
             .await

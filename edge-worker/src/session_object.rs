@@ -1,9 +1,20 @@
 //! The Durable Object of one checkout session: every change of a session goes through it, one at a
-//! time, so it is the lock that classic designs take from Redis.
+//! time, so it is the lock that classic designs take from Redis. It also holds the session's
+//! outbox: events are stored with the transition that made them, then delivered to the merchant's
+//! webhook by the object's alarm, retried with backoff until a 2xx.
 
-use payment_core::session::{Command, Session, Status};
+use std::collections::BTreeMap;
+
+use payment_core::environment::Detected;
+use payment_core::event::{Event, EventId, ProviderTransactionId};
+use payment_core::ids::OutTradeNo;
+use payment_core::method::{check_allowed, PaymentMethod};
+use payment_core::money::Amount;
+use payment_core::session::{Command, Effect, Session, Status};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
+
+use crate::providers::NextAction;
 
 /// What the worker stores for a session: the core's state machine and what the widget shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -13,19 +24,64 @@ pub(crate) struct SessionRecord {
     /// What the shopper sees.
     pub(crate) description: String,
     /// The methods the merchant accepts for this session (`None`: every method).
-    pub(crate) methods: Option<Vec<payment_core::method::PaymentMethod>>,
+    pub(crate) methods: Option<Vec<PaymentMethod>>,
     /// Where the shopper goes back to after paying.
     pub(crate) return_url: Option<String>,
     /// SHA-256 of the validated request, to tell an idempotent retry from a conflicting reuse.
     pub(crate) request_hash: String,
+    /// The next action of each attempt, by order number; the widget's current one is `current`.
+    #[serde(default)]
+    pub(crate) actions: BTreeMap<String, NextAction>,
+    /// The attempt the widget shows now.
+    #[serde(default)]
+    pub(crate) current: Option<String>,
+    /// Effects this worker does not carry out yet (closing other attempts, refunding duplicates),
+    /// kept so that nothing is lost when they are built.
+    #[serde(default)]
+    pub(crate) pending_effects: Vec<String>,
+}
+
+/// One event waiting for (or done with) delivery to the merchant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OutboxEntry {
+    event: Event,
+    /// Unix milliseconds of each delivery attempt, with the HTTP status (0: no answer).
+    attempts: Vec<(u64, u16)>,
+    /// When to try next (Unix milliseconds); `None` once delivered.
+    next_at_ms: Option<u64>,
 }
 
 const RECORD: &str = "record";
+const OUTBOX: &str = "outbox";
+/// Retry delays after each failed delivery, in seconds: 5 s doubling to 6 h, then every 6 h, for
+/// at least three days (the floor); then the entry stays, undelivered, for an operator.
+const BACKOFF_CAP_SECS: u64 = 6 * 3600;
+const GIVE_UP_AFTER_SECS: u64 = 4 * 24 * 3600;
+
+/// A request from the worker's handlers to this object.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum Op {
+    /// The shopper chose a method: check it, start the attempt.
+    StartAttempt { out_trade_no: OutTradeNo, method: PaymentMethod, detected: Detected, now: u64 },
+    /// The provider created the order: remember the widget's next action.
+    Action { out_trade_no: OutTradeNo, action: NextAction },
+    /// The provider could not create the order, or says the attempt failed.
+    Failed { out_trade_no: OutTradeNo, retryable: bool, now: u64 },
+    /// A verified callback or query says the attempt is paid.
+    Paid { out_trade_no: OutTradeNo, amount: Amount, provider_transaction_id: ProviderTransactionId, paid_at: u64, now: u64 },
+}
+
+/// The answer of an operation that was refused.
+fn refused(reason: &str) -> Result<Response> {
+    Ok(Response::from_json(&serde_json::json!({ "refused": reason }))?.with_status(409))
+}
 
 /// One checkout session.
 #[durable_object]
 pub struct SessionObject {
     state: State,
+    env: Env,
 }
 
 impl std::fmt::Debug for SessionObject {
@@ -35,8 +91,8 @@ impl std::fmt::Debug for SessionObject {
 }
 
 impl DurableObject for SessionObject {
-    fn new(state: State, _env: Env) -> Self {
-        Self { state }
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -56,21 +112,134 @@ impl DurableObject for SessionObject {
                 }
             }
             // The session as it stands now; an unpaid session past its expiry expires on the way.
-            (Method::Get, "/record") => {
-                let Some(mut record) = storage.get::<SessionRecord>(RECORD).await? else {
+            (Method::Get, "/record") => match self.load().await? {
+                Some(record) => Response::from_json(&record),
+                None => Ok(Response::empty()?.with_status(404)),
+            },
+            (Method::Post, "/op") => {
+                let op: Op = req.json().await?;
+                let Some(record) = self.load().await? else {
                     return Ok(Response::empty()?.with_status(404));
                 };
-                let now = crate::now();
-                let unpaid = matches!(record.session.status(), Status::Open | Status::Processing);
-                if unpaid && now >= record.session.expires_at() {
-                    if let Ok((expired, _effects)) = record.session.apply(Command::Expire { now }) {
-                        record.session = expired;
-                        storage.put(RECORD, &record).await?;
-                    }
-                }
-                Response::from_json(&record)
+                self.apply(record, op).await
+            }
+            (Method::Get, "/outbox") => {
+                let outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
+                Response::from_json(&outbox)
             }
             _ => Ok(Response::empty()?.with_status(404)),
         }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.deliver().await?;
+        Response::empty()
+    }
+}
+
+impl SessionObject {
+    /// The stored record, expired first when it is unpaid past its expiry.
+    async fn load(&self) -> Result<Option<SessionRecord>> {
+        let Some(record) = self.state.storage().get::<SessionRecord>(RECORD).await? else {
+            return Ok(None);
+        };
+        let now = crate::now();
+        let unpaid = matches!(record.session.status(), Status::Open | Status::Processing);
+        if unpaid && now >= record.session.expires_at() {
+            return Ok(Some(self.transition(record, Command::Expire { now }, now).await?.unwrap_or_else(|r| r)));
+        }
+        Ok(Some(record))
+    }
+
+    /// Applies `command`; stores the new state and its events together. `Err(record)` (unchanged)
+    /// when the state machine refuses it.
+    async fn transition(&self, mut record: SessionRecord, command: Command, now: u64) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
+        let Ok((session, effects)) = record.session.apply(command) else {
+            return Ok(Err(record));
+        };
+        record.session = session;
+        let storage = self.state.storage();
+        let mut outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
+        let mut emitted = false;
+        for effect in effects {
+            match effect {
+                Effect::Emit(data) => {
+                    let random = crate::webcrypto::random_bytes::<15>().map_err(|_| worker::Error::RustError("random".into()))?;
+                    let event = Event::new(EventId::from_random(&random), now, data);
+                    outbox.push(OutboxEntry { event, attempts: Vec::new(), next_at_ms: Some(now * 1000) });
+                    emitted = true;
+                }
+                other => record.pending_effects.push(format!("{other:?}")),
+            }
+        }
+        // The record and its events are stored in one write: no transition without its events.
+        #[derive(Serialize)]
+        struct Both<'a> {
+            record: &'a SessionRecord,
+            outbox: &'a Vec<OutboxEntry>,
+        }
+        storage.put_multiple(Both { record: &record, outbox: &outbox }).await?;
+        if emitted {
+            storage.set_alarm(std::time::Duration::from_millis(0)).await?;
+        }
+        Ok(Ok(record))
+    }
+
+    async fn apply(&self, mut record: SessionRecord, op: Op) -> Result<Response> {
+        match op {
+            Op::StartAttempt { out_trade_no, method, detected, now } => {
+                if let Err(payment_core::Error::MethodNotAllowed { reason }) = check_allowed(method, &detected, record.methods.as_deref()) {
+                    return refused(reason);
+                }
+                match self.transition(record, Command::StartAttempt { out_trade_no, method, now }, now).await? {
+                    Ok(record) => Response::from_json(&record),
+                    Err(record) => refused(record.session.status().as_str()),
+                }
+            }
+            Op::Action { out_trade_no, action } => {
+                record.actions.insert(out_trade_no.as_str().to_owned(), action);
+                record.current = Some(out_trade_no.as_str().to_owned());
+                self.state.storage().put(RECORD, &record).await?;
+                Response::from_json(&record)
+            }
+            Op::Failed { out_trade_no, retryable, now } => {
+                match self.transition(record, Command::AttemptFailed { out_trade_no, retryable, now }, now).await? {
+                    Ok(record) | Err(record) => Response::from_json(&record),
+                }
+            }
+            Op::Paid { out_trade_no, amount, provider_transaction_id, paid_at, now } => {
+                let command = Command::Paid { out_trade_no, amount, provider_transaction_id, paid_at };
+                match self.transition(record, command, now).await? {
+                    Ok(record) => Response::from_json(&record),
+                    // Refused (e.g. another amount, an unknown attempt): nothing changes.
+                    Err(_) => refused("paid_refused"),
+                }
+            }
+        }
+    }
+
+    /// Delivers every due event to `MERCHANT_WEBHOOK_URL`, signed per Standard Webhooks, and
+    /// schedules the next try of those that failed.
+    async fn deliver(&self) -> Result<()> {
+        let storage = self.state.storage();
+        let mut outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
+        let now_ms = worker::Date::now().as_millis();
+        for entry in outbox.iter_mut().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
+            let status = crate::webhooks::send(&self.env, &entry.event).await;
+            entry.attempts.push((now_ms, status));
+            entry.next_at_ms = if (200..300).contains(&status) {
+                None
+            } else {
+                let failures = u32::try_from(entry.attempts.len()).unwrap_or(u32::MAX);
+                let delay = 5_u64.saturating_mul(2_u64.saturating_pow(failures.saturating_sub(1))).min(BACKOFF_CAP_SECS);
+                let age = now_ms / 1000 - entry.event.created_at;
+                (age < GIVE_UP_AFTER_SECS).then_some(now_ms + delay * 1000)
+            };
+        }
+        storage.put(OUTBOX, &outbox).await?;
+        if let Some(next) = outbox.iter().filter_map(|e| e.next_at_ms).min() {
+            storage.set_alarm(std::time::Duration::from_millis(next.saturating_sub(now_ms))).await?;
+        }
+        Ok(())
     }
 }

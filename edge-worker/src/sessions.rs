@@ -100,7 +100,8 @@ fn validate(body: CreateSession) -> std::result::Result<Validated, ApiError> {
     Ok(Validated { order_id, amount, currency, description, methods, return_url: body.return_url, expires_in, metadata })
 }
 
-fn bearer(req: &Request) -> Option<String> {
+/// The bearer token of `Authorization`.
+pub(crate) fn bearer(req: &Request) -> Option<String> {
     req.headers().get("Authorization").ok().flatten()?.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
@@ -109,7 +110,8 @@ fn session_stub(env: &Env, id: &SessionId) -> Result<worker::Stub> {
     env.durable_object("SESSIONS")?.id_from_name(id.as_str())?.get_stub()
 }
 
-async fn call_object(env: &Env, id: &SessionId, method: Method, path: &str, body: Option<String>) -> Result<Response> {
+/// Calls the session's Durable Object.
+pub(crate) async fn call_object(env: &Env, id: &SessionId, method: Method, path: &str, body: Option<String>) -> Result<Response> {
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(body) = body {
@@ -178,6 +180,9 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         methods: request.methods,
         return_url: request.return_url,
         request_hash,
+        actions: BTreeMap::new(),
+        current: None,
+        pending_effects: Vec::new(),
     };
     let mut stored = call_object(&ctx.env, &id, Method::Post, "/create", Some(serde_json::to_string(&record)?)).await?;
     if stored.status_code() == 409 {
@@ -197,25 +202,8 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
     Ok(Response::from_json(&body)?.with_status(201))
 }
 
-/// `GET /v1/sessions/{id}`: the widget reads the session with its client secret, and learns which
-/// methods work where the shopper is (from the User-Agent and the `X-Edgepay-Hints` header).
-pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
-    let Some(session_secret) = &ctx.data.session_secret else {
-        return ApiError::NotConfigured.into_response();
-    };
-    let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
-        return ApiError::SessionNotFound.into_response();
-    };
-    let key = HmacKey::import(session_secret.expose()).await.map_err(|_| worker::Error::RustError("hmac".into()))?;
-    let presented = bearer(&req).unwrap_or_default();
-    if check_client_secret(&key, &id, &presented).await.is_err() {
-        return ApiError::Unauthorized.into_response();
-    }
-    let mut stored = call_object(&ctx.env, &id, Method::Get, "/record", None).await?;
-    if stored.status_code() == 404 {
-        return ApiError::SessionNotFound.into_response();
-    }
-    let record: SessionRecord = stored.json().await?;
+/// Where the caller is: its User-Agent and the hints the widget sends in `X-Edgepay-Hints`.
+pub(crate) fn detect_caller(req: &Request) -> payment_core::environment::Detected {
     let user_agent = req.headers().get("User-Agent").ok().flatten().unwrap_or_default();
     let hints: ClientHints = req
         .headers()
@@ -224,8 +212,36 @@ pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Respo
         .flatten()
         .and_then(|h| serde_json::from_str(&h).ok())
         .unwrap_or_default();
-    let detected = detect(&user_agent, &hints);
+    detect(&user_agent, &hints)
+}
+
+/// Checks the client secret of session `id` presented by `req`.
+pub(crate) async fn authorize_widget(req: &Request, config: &Config, id: &SessionId) -> std::result::Result<(), ApiError> {
+    let Some(session_secret) = &config.session_secret else {
+        return Err(ApiError::NotConfigured);
+    };
+    let key = HmacKey::import(session_secret.expose()).await.map_err(|_| ApiError::Internal)?;
+    let presented = bearer(req).unwrap_or_default();
+    check_client_secret(&key, id, &presented).await.map_err(|_| ApiError::Unauthorized)
+}
+
+/// `GET /v1/sessions/{id}`: the widget reads the session with its client secret, and learns which
+/// methods work where the shopper is (from the User-Agent and the `X-Edgepay-Hints` header).
+pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+    let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
+        return ApiError::SessionNotFound.into_response();
+    };
+    if let Err(e) = authorize_widget(&req, &ctx.data, &id).await {
+        return e.into_response();
+    }
+    let mut stored = call_object(&ctx.env, &id, Method::Get, "/record", None).await?;
+    if stored.status_code() == 404 {
+        return ApiError::SessionNotFound.into_response();
+    }
+    let record: SessionRecord = stored.json().await?;
+    let detected = detect_caller(&req);
     let offer = offer(&detected, record.methods.as_deref());
+    let action = record.current.as_ref().and_then(|no| record.actions.get(no));
     let session = &record.session;
     let body = serde_json::json!({
         "id": session.id(),
@@ -237,6 +253,7 @@ pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Respo
         "environment": detected,
         "methods": offer.allowed,
         "blocked": offer.blocked,
+        "action": action,
     });
     let mut response = Response::from_json(&body)?;
     response.headers_mut().set("Cache-Control", "no-store")?;

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use payment_core::crypto::HmacSha256;
+use payment_core::crypto::{HmacSha256, RsaSigner, RsaVerifier};
 use payment_core::{Error, Result};
 use sha2::{Digest as _, Sha256};
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -14,7 +14,68 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Crypto, CryptoKey, SubtleCrypto};
 
 thread_local! {
-    static HMAC_KEYS: RefCell<HashMap<[u8; 32], CryptoKey>> = RefCell::new(HashMap::new());
+    /// Imported keys by (kind, SHA-256 of the material): one import per isolate and key.
+    static KEYS: RefCell<HashMap<(&'static str, [u8; 32]), CryptoKey>> = RefCell::new(HashMap::new());
+}
+
+/// Imports `material` (`format` `raw`/`pkcs8`/`spki`) for `usages`, once per isolate.
+async fn import(kind: &'static str, format: &str, material: &[u8], algo: &[(&str, &str)], usages: &[&str]) -> Result<CryptoKey> {
+    let fingerprint: [u8; 32] = Sha256::digest(material).into();
+    if let Some(key) = KEYS.with(|keys| keys.borrow().get(&(kind, fingerprint)).cloned()) {
+        return Ok(key);
+    }
+    let usages: Array = usages.iter().map(|u| JsValue::from_str(u)).collect();
+    let imported = promise(subtle()?.import_key_with_object(format, &Uint8Array::from(material).into(), &algorithm(algo)?, false, &usages)).await?;
+    let key: CryptoKey = imported.dyn_into().map_err(|_| Error::Crypto)?;
+    KEYS.with(|keys| keys.borrow_mut().insert((kind, fingerprint), key.clone()));
+    Ok(key)
+}
+
+const RSA: [(&str, &str); 2] = [("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")];
+
+/// An RSA private key (PKCS#8 DER) for RSASSA-PKCS1-v1_5 / SHA-256 signatures.
+#[derive(Debug, Clone)]
+pub(crate) struct RsaSigningKey(CryptoKey);
+
+impl RsaSigningKey {
+    /// Imports a PKCS#8 DER private key (see `payment_core::keys::private_key_pkcs8_der`).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] when WebCrypto refuses the key.
+    pub(crate) async fn import(pkcs8_der: &[u8]) -> Result<Self> {
+        Ok(Self(import("rsa-sign", "pkcs8", pkcs8_der, &RSA, &["sign"]).await?))
+    }
+}
+
+impl RsaSigner for RsaSigningKey {
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let signature = promise(subtle()?.sign_with_str_and_u8_array("RSASSA-PKCS1-v1_5", &self.0, message)).await?;
+        Ok(Uint8Array::new(&signature).to_vec())
+    }
+}
+
+/// An RSA public key (SPKI DER), imported when first used: UnionPay's verifier is chosen by a
+/// certificate inside the message, through a synchronous factory.
+#[derive(Debug, Clone)]
+pub(crate) struct RsaVerifyingKey(Vec<u8>);
+
+impl RsaVerifyingKey {
+    /// The key whose SubjectPublicKeyInfo DER is `spki_der`.
+    pub(crate) fn new(spki_der: &[u8]) -> Self {
+        Self(spki_der.to_vec())
+    }
+}
+
+impl RsaVerifier for RsaVerifyingKey {
+    async fn verify(&self, message: &[u8], signature: &[u8]) -> Result<()> {
+        let key = import("rsa-verify", "spki", &self.0, &RSA, &["verify"]).await?;
+        let valid = promise(subtle()?.verify_with_str_and_u8_array_and_u8_array("RSASSA-PKCS1-v1_5", &key, signature, message)).await?;
+        if valid.as_bool() == Some(true) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature)
+        }
+    }
 }
 
 fn crypto() -> Result<Crypto> {
@@ -60,22 +121,7 @@ impl HmacKey {
     /// # Errors
     /// [`Error::Crypto`] when WebCrypto refuses the key.
     pub(crate) async fn import(secret: &[u8]) -> Result<Self> {
-        let fingerprint: [u8; 32] = Sha256::digest(secret).into();
-        if let Some(key) = HMAC_KEYS.with(|keys| keys.borrow().get(&fingerprint).cloned()) {
-            return Ok(Self(key));
-        }
-        let usages = Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
-        let imported = promise(subtle()?.import_key_with_object(
-            "raw",
-            &Uint8Array::from(secret).into(),
-            &algorithm(&[("name", "HMAC"), ("hash", "SHA-256")])?,
-            false,
-            &usages,
-        ))
-        .await?;
-        let key: CryptoKey = imported.dyn_into().map_err(|_| Error::Crypto)?;
-        HMAC_KEYS.with(|keys| keys.borrow_mut().insert(fingerprint, key.clone()));
-        Ok(Self(key))
+        Ok(Self(import("hmac", "raw", secret, &[("name", "HMAC"), ("hash", "SHA-256")], &["sign", "verify"]).await?))
     }
 }
 

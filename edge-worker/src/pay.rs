@@ -1,0 +1,75 @@
+//! `POST /v1/sessions/{id}/pay`: the shopper chose a method. The worker checks that the session
+//! is open and the method allowed for it and for where the shopper is, starts an attempt with its
+//! own order number, creates the order at the provider and returns the widget's next action.
+
+use payment_core::ids::SessionId;
+use payment_core::method::PaymentMethod;
+use worker::{Method, Request, Response, Result, RouteContext};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::providers::{attempt_number, create_order, Attempt, ProviderError};
+use crate::session_object::SessionRecord;
+use crate::sessions::{authorize_widget, call_object, detect_caller};
+
+#[derive(Debug, serde::Deserialize)]
+struct PayRequest {
+    method: String,
+}
+
+/// The handler.
+pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+    let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
+        return ApiError::SessionNotFound.into_response();
+    };
+    if let Err(e) = authorize_widget(&req, &ctx.data, &id).await {
+        return e.into_response();
+    }
+    let Ok(body) = req.json::<PayRequest>().await else {
+        return ApiError::InvalidRequest("The body must be {\"method\": \"…\"}.").into_response();
+    };
+    let Ok(method) = body.method.parse::<PaymentMethod>() else {
+        return ApiError::InvalidRequest("method must be a method name such as \"alipay_qr\".").into_response();
+    };
+    let detected = detect_caller(&req);
+    let random = crate::webcrypto::random_bytes::<15>().map_err(|_| worker::Error::RustError("random".into()))?;
+    let Some(out_trade_no) = attempt_number(&id, &random) else {
+        return ApiError::Internal.into_response();
+    };
+    let now = crate::now();
+    let op = serde_json::json!({ "op": "start_attempt", "out_trade_no": out_trade_no, "method": method, "detected": detected, "now": now });
+    let mut started = call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
+    match started.status_code() {
+        404 => return ApiError::SessionNotFound.into_response(),
+        409 => {
+            let refusal: serde_json::Value = started.json().await?;
+            let reason = refusal["refused"].as_str().unwrap_or_default();
+            return if reason.starts_with("open") || ["processing", "paid", "partially_refunded", "refunded", "failed", "expired", "closed"].contains(&reason) {
+                ApiError::SessionNotPayable.into_response()
+            } else {
+                ApiError::PaymentMethodNotAllowed(reason.to_owned()).into_response()
+            };
+        }
+        _ => {}
+    }
+    let record: SessionRecord = started.json().await?;
+    let attempt = Attempt { record: &record, out_trade_no: &out_trade_no, method, now };
+    match create_order(&ctx.env, &attempt).await {
+        Ok(action) => {
+            let op = serde_json::json!({ "op": "action", "out_trade_no": out_trade_no, "action": action });
+            call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
+            Response::from_json(&action)
+        }
+        Err(error) => {
+            // The attempt did not start at the provider: the shopper may try again or another method.
+            let op = serde_json::json!({ "op": "failed", "out_trade_no": out_trade_no, "retryable": true, "now": now });
+            call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
+            match error {
+                ProviderError::NotConfigured => ApiError::ProviderNotConfigured,
+                ProviderError::Refused => ApiError::ProviderRefused,
+                ProviderError::Unavailable => ApiError::ProviderUnavailable,
+            }
+            .into_response()
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Delivery of one event to the merchant's webhook (`MERCHANT_WEBHOOK_URL`), signed per Standard
+//! Webhooks with `MERCHANT_WEBHOOK_SECRET`. The session's Durable Object decides when to retry.
+
+use payment_core::event::Event;
+use payment_core::webhook::{sign_headers, WebhookSecret};
+use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::providers::setting;
+use crate::webcrypto::HmacKey;
+
+/// Sends `event` once; returns the merchant's HTTP status, or 0 when it could not be sent (no
+/// webhook configured, no answer). A `webhook-id` equal to the event id lets the merchant drop
+/// repeats.
+pub(crate) async fn send(env: &Env, event: &Event) -> u16 {
+    try_send(env, event).await.unwrap_or_default()
+}
+
+async fn try_send(env: &Env, event: &Event) -> Option<u16> {
+    let url = setting(env, "MERCHANT_WEBHOOK_URL")?;
+    let secret = WebhookSecret::parse(&setting(env, "MERCHANT_WEBHOOK_SECRET")?, "MERCHANT_WEBHOOK_SECRET").ok()?;
+    let key = HmacKey::import(secret.key_bytes()).await.ok()?;
+    let body = serde_json::to_vec(event).ok()?;
+    let signed = sign_headers(&key, event.id.as_str(), crate::now(), &body).await.ok()?;
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json").ok()?;
+    for (name, value) in signed.pairs() {
+        headers.set(name, value).ok()?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post);
+    init.with_headers(headers);
+    init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    let request = Request::new_with_init(&url, &init).ok()?;
+    Fetch::Request(request).send().await.ok().map(|r| r.status_code())
+}
