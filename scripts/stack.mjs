@@ -109,21 +109,26 @@ async function stopProcess(proc) {
  */
 function merchantSecrets(name) {
   const file = path.join(STATE, 'secrets', `${name}.json`);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  mkdirSync(path.dirname(file), { recursive: true });
+  const existing = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const secrets = {
     MERCHANT_API_KEY: `sk_test_${crypto.randomBytes(24).toString('hex')}`,
     SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
+    DATA_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
+    ...existing,
   };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (Object.keys(secrets).length !== Object.keys(existing).length) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 
 /**
  * Starts the provider sandbox alone (state and logs under .state/, named `name`). Resolves with
- * `{url, keys, stop}`: `keys` is its keys.json (test-only keys and ids).
+ * `{url, keys, stop}`: `keys` is its keys.json (test-only keys and ids). `env`: extra environment
+ * variables (e.g. `SANDBOX_WECHATPAY_MODE`).
  */
-export async function startSandbox({ name = 'sandbox', port = 0, callbackScale = 0.01 } = {}) {
+export async function startSandbox({ name = 'sandbox', port = 0, callbackScale = 0.01, env = {} } = {}) {
   const logDir = path.join(STATE, 'logs', name);
   mkdirSync(logDir, { recursive: true });
   const stateDir = path.join(STATE, 'sandbox', name);
@@ -131,7 +136,7 @@ export async function startSandbox({ name = 'sandbox', port = 0, callbackScale =
     'sandbox',
     path.join(ROOT, 'target', 'debug', 'sandbox'),
     ['--port', String(port), '--state-dir', stateDir, '--callback-scale', String(callbackScale)],
-    { logDir },
+    { logDir, env },
   );
   try {
     const url = await listeningUrl(proc);
@@ -177,7 +182,7 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     const envFile = path.join(STATE, 'wrangler', `${name}.env`);
     mkdirSync(path.dirname(envFile), { recursive: true });
     const secrets = merchantSecrets(name);
-    const settings = { ...providerConfig, ...secrets, ALLOWED_ORIGINS: shopOrigins.join(',') };
+    const settings = { ...providerConfig, ...secrets, PUBLIC_BASE_URL: workerUrl, ALLOWED_ORIGINS: shopOrigins.join(',') };
     writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n', { mode: 0o600 });
     const wrangler = start(
       'wrangler',
@@ -195,7 +200,8 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
       'demo-site',
       bin('demo-site'),
       ['--port', String(shopPort), '--worker-url', workerUrl, '--widget-dir', path.join(ROOT, 'checkout-wasm', 'pkg')],
-      { logDir },
+      // The shop is the merchant's backend: it creates sessions with the merchant's API key.
+      { logDir, env: { EDGEPAY_MERCHANT_API_KEY: secrets.MERCHANT_API_KEY } },
     );
     procs.push(shop);
     const shopUrl = await listeningUrl(shop);

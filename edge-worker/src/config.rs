@@ -14,6 +14,8 @@ struct ProviderSettings {
 const PROVIDERS: [ProviderSettings; 3] = [
     ProviderSettings {
         name: "wechatpay",
+        // Optional: `WECHATPAY_BASE_URL`, `WECHAT_OPEN_BASE_URL`, `WECHAT_API_BASE_URL` (WeChat's
+        // real hosts by default). JSAPI's sign-in also needs the settings of `FEATURES`.
         required: &[
             "WECHATPAY_MCHID",
             "WECHATPAY_APPID",
@@ -33,10 +35,23 @@ const PROVIDERS: [ProviderSettings; 3] = [
     },
     ProviderSettings {
         name: "unionpay",
+        // Optional: `UNIONPAY_BASE_URL` (default https://gateway.95516.com) and `UNIONPAY_SIGNER`,
+        // the signer name expected in the notifications' certificate CN (default payment-core's
+        // `unionpay::UNIONPAY_SIGNER`, UnionPay's production name; the sandbox's worker-config
+        // names its own). `UNIONPAY_ROOT_CERTS` is the root certificate, then the middle one.
         required: &["UNIONPAY_MER_ID", "UNIONPAY_SIGN_KEY", "UNIONPAY_SIGN_CERT_ID", "UNIONPAY_ROOT_CERTS"],
         one_of: &[],
     },
 ];
+
+/// Flows that need settings beyond their provider's, reported by `/v1/health` under `features`:
+/// WeChat JSAPI's sign-in (`snsapi_base`) exchanges the code with the app secret and keeps the
+/// payer's openid encrypted with `DATA_ENCRYPTION_KEY` (32 bytes, base64).
+const FEATURES: [ProviderSettings; 1] = [ProviderSettings {
+    name: "wechat_oauth",
+    required: &["WECHATPAY_APP_SECRET", "DATA_ENCRYPTION_KEY"],
+    one_of: &[],
+}];
 
 /// Whether one provider can be used, and if not, which settings are missing (names only, never values).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -59,6 +74,8 @@ pub(crate) struct Config {
     /// Core settings that are missing (names only).
     pub(crate) core_missing: Vec<&'static str>,
     pub(crate) providers: Vec<(&'static str, ProviderStatus)>,
+    /// The flows of `FEATURES`, like providers.
+    pub(crate) features: Vec<(&'static str, ProviderStatus)>,
 }
 
 impl Config {
@@ -78,6 +95,7 @@ impl Config {
             .map(str::to_owned)
             .collect();
         let providers = PROVIDERS.iter().map(|p| (p.name, provider_status(p, &present))).collect();
+        let features = FEATURES.iter().map(|f| (f.name, provider_status(f, &present))).collect();
         let secret = |name: &str| {
             env.secret(name)
                 .ok()
@@ -91,6 +109,7 @@ impl Config {
             session_secret: secret("SESSION_SECRET"),
             core_missing: CORE_SETTINGS.into_iter().filter(|name| !present(name)).collect(),
             providers,
+            features,
         }
     }
 

@@ -2,22 +2,24 @@
 
 use worker::{Request, Response, Result, RouteContext};
 
-use crate::config::Config;
+use crate::config::{Config, ProviderStatus};
 
 /// Reports the worker's version and, per provider, whether it is configured and which settings are missing.
 pub(crate) fn get(_req: Request, ctx: RouteContext<Config>) -> Result<Response> {
-    let providers: serde_json::Map<String, serde_json::Value> = ctx
-        .data
-        .providers
-        .iter()
-        .map(|(name, status)| Ok(((*name).to_owned(), serde_json::to_value(status)?)))
-        .collect::<std::result::Result<_, serde_json::Error>>()?;
+    let statuses = |list: &[(&'static str, ProviderStatus)]| {
+        list.iter()
+            .map(|(name, status)| Ok(((*name).to_owned(), serde_json::to_value(status)?)))
+            .collect::<std::result::Result<serde_json::Map<String, serde_json::Value>, serde_json::Error>>()
+    };
+    let providers = statuses(&ctx.data.providers)?;
+    let features = statuses(&ctx.data.features)?;
     let body = serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "core_version": payment_core::VERSION,
         "settings": { "configured": ctx.data.core_missing.is_empty(), "missing": ctx.data.core_missing },
         "providers": providers,
+        "features": features,
     });
     let mut response = Response::from_json(&body)?;
     response.headers_mut().set("Cache-Control", "no-store")?;

@@ -5,6 +5,7 @@ mod cors;
 mod error;
 mod health;
 mod notify;
+mod oauth;
 mod pay;
 mod providers;
 mod session_object;
@@ -32,6 +33,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .get_async("/v1/sessions/:id", sessions::get)
             .post_async("/v1/sessions/:id/pay", pay::pay)
             .post_async("/v1/notify/alipay", notify::alipay)
+            .post_async("/v1/notify/wechatpay", notify::wechatpay)
+            .get_async(oauth::CALLBACK_PATH, oauth::callback)
+            .post_async("/v1/notify/unionpay", notify::unionpay)
+            .get("/v1/unionpay/return", providers::unionpay::return_page)
+            .post("/v1/unionpay/return", providers::unionpay::return_page)
             .or_else_any_method("/*path", |_, _| ApiError::NotFound.into_response())
             .run(req, env)
             .await

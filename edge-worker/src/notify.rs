@@ -7,7 +7,7 @@ use payment_core::event::ProviderTransactionId;
 use worker::{Env, Method, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
-use crate::providers::{alipay, session_of};
+use crate::providers::{alipay, session_of, unionpay, wechatpay};
 use crate::sessions::call_object;
 
 /// Callbacks larger than this are refused unread (real ones are a few KiB).
@@ -39,6 +39,109 @@ pub(crate) async fn alipay(mut req: Request, ctx: RouteContext<Config>) -> Resul
     };
     let paid = paid(&ctx.env, &session, &notify.out_trade_no, notify.total_amount, transaction, notify.gmt_payment).await?;
     alipay_answer(paid)
+}
+
+/// UnionPay's answers: any HTTP 200 stops its retries; a refusal (400, a short fixed text) makes
+/// it send again.
+fn unionpay_answer(ok: bool) -> Result<Response> {
+    if ok {
+        Response::ok(payment_core::unionpay::notify::ACK_BODY)
+    } else {
+        Ok(Response::ok("refused")?.with_status(400))
+    }
+}
+
+/// `POST /v1/notify/unionpay`: the back notification of a consumption.
+pub(crate) async fn unionpay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+    // A declared length over the limit is refused before reading anything.
+    let declared = req.headers().get("Content-Length")?.and_then(|l| l.trim().parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY) {
+        return unionpay_answer(false);
+    }
+    let raw = req.bytes().await?;
+    if raw.len() > MAX_BODY {
+        return unionpay_answer(false);
+    }
+    let Ok(notify) = unionpay::verify_notify(&ctx.env, &raw, crate::now()).await else {
+        return unionpay_answer(false);
+    };
+    if !notify.is_success() || notify.txn_type != payment_core::unionpay::TxnType::Consume {
+        // Authentic and ours, but not a successful payment: acknowledged, nothing to record.
+        return unionpay_answer(true);
+    }
+    if notify.currency_code.as_deref().is_some_and(|c| c != "156") {
+        return unionpay_answer(false);
+    }
+    let Ok(out_trade_no) = payment_core::ids::OutTradeNo::new(notify.order_id.as_str()) else {
+        return unionpay_answer(false);
+    };
+    let Some(session) = session_of(&out_trade_no) else {
+        return unionpay_answer(false);
+    };
+    let Some(transaction) = notify.query_id.as_ref().and_then(|q| ProviderTransactionId::new(q.as_str()).ok()) else {
+        return unionpay_answer(false);
+    };
+    let paid = paid(&ctx.env, &session, &out_trade_no, notify.txn_amt, transaction, None).await?;
+    unionpay_answer(paid)
+}
+
+/// WeChat Pay's answers: `204` when handled; otherwise a 4xx/5xx status with
+/// `{"code":"FAIL","message":…}` (a short fixed sentence), so that WeChat Pay sends it again.
+fn wechatpay_answer(refusal: Option<(u16, &'static str)>) -> Result<Response> {
+    match refusal {
+        None => Ok(Response::empty()?.with_status(204)),
+        Some((status, message)) => Ok(Response::from_json(&serde_json::json!({ "code": "FAIL", "message": message }))?.with_status(status)),
+    }
+}
+
+/// `POST /v1/notify/wechatpay`: verify over the raw body → decrypt → parse (payment-core), then
+/// mchid and appid, then the payment is recorded by the session's Durable Object.
+pub(crate) async fn wechatpay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+    const TOO_LARGE: Option<(u16, &str)> = Some((413, "The body is too large."));
+    let declared = req.headers().get("Content-Length")?.and_then(|l| l.trim().parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY) {
+        return wechatpay_answer(TOO_LARGE);
+    }
+    let raw = req.bytes().await?;
+    if raw.len() > MAX_BODY {
+        return wechatpay_answer(TOO_LARGE);
+    }
+    let Some(headers) = wechatpay::signature_headers(req.headers()) else {
+        return wechatpay_answer(Some((401, "The signature did not verify.")));
+    };
+    let transaction = match wechatpay::verify_notify(&ctx.env, &headers, &raw, crate::now()).await {
+        Ok(transaction) => transaction,
+        Err(refusal) => {
+            return wechatpay_answer(Some(match refusal {
+                wechatpay::Refusal::NotConfigured => (500, "This notification endpoint is not configured."),
+                wechatpay::Refusal::Unverified => (401, "The signature did not verify."),
+                wechatpay::Refusal::WrongMerchant => (400, "The notification is not for this merchant."),
+                wechatpay::Refusal::Unhandled => (400, "This notification type is not handled."),
+            }))
+        }
+    };
+    if transaction.trade_state != payment_core::wechatpay::model::TradeState::Success {
+        // Authentic and ours, but not a payment: acknowledged, nothing to record.
+        return wechatpay_answer(None);
+    }
+    let Some(session) = session_of(&transaction.out_trade_no) else {
+        return wechatpay_answer(Some((400, "Unknown order.")));
+    };
+    let paid_at = wechatpay::paid_at(&transaction);
+    let (Some(amount), Some(transaction_id)) = (transaction.amount, transaction.transaction_id) else {
+        return wechatpay_answer(Some((400, "The payment is incomplete.")));
+    };
+    if amount.currency.is_some_and(|c| c != payment_core::money::Currency::Cny) {
+        return wechatpay_answer(Some((400, "The payment does not match the order.")));
+    }
+    let Ok(provider_transaction) = ProviderTransactionId::new(transaction_id.as_str()) else {
+        return wechatpay_answer(Some((400, "The payment is incomplete.")));
+    };
+    match paid(&ctx.env, &session, &transaction.out_trade_no, amount.total, provider_transaction, paid_at).await {
+        Ok(true) => wechatpay_answer(None),
+        Ok(false) => wechatpay_answer(Some((400, "The payment does not match the order."))),
+        Err(_) => wechatpay_answer(Some((500, "The payment could not be recorded. Try again."))),
+    }
 }
 
 /// Tells the session's Durable Object that an attempt is paid; `true` when the session took it

@@ -15,6 +15,29 @@ use crate::sessions::{authorize_widget, call_object, detect_caller};
 #[derive(Debug, serde::Deserialize)]
 struct PayRequest {
     method: String,
+    /// The page the widget is on (an origin of `ALLOWED_ORIGINS`): where WeChat sign-in and the
+    /// WeChat H5 cashier send the shopper back to.
+    #[serde(default)]
+    page_url: Option<String>,
+}
+
+/// The shopper's IP address: `CF-Connecting-IP` (set by Cloudflare's edge), else the first address
+/// of `X-Forwarded-For` (local runs behind a proxy).
+fn client_ip(req: &Request) -> Option<std::net::IpAddr> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    if let Some(ip) = header("CF-Connecting-IP") {
+        return ip.trim().parse().ok();
+    }
+    header("X-Forwarded-For")?.split(',').next()?.trim().parse().ok()
+}
+
+/// Whether `url` is an http(s) page on one of the allowed origins.
+fn page_allowed(url: &str, config: &Config) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    matches!(scheme, "https" | "http") && url.len() <= 2048 && !url.contains(char::is_whitespace) && config.origin_allowed(&format!("{scheme}://{host}"))
 }
 
 /// The handler.
@@ -31,6 +54,9 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
     let Ok(method) = body.method.parse::<PaymentMethod>() else {
         return ApiError::InvalidRequest("method must be a method name such as \"alipay_qr\".").into_response();
     };
+    if body.page_url.as_deref().is_some_and(|page| !page_allowed(page, &ctx.data)) {
+        return ApiError::InvalidRequest("page_url must be an http(s) URL on one of the shop's allowed origins.").into_response();
+    }
     let detected = detect_caller(&req);
     let random = crate::webcrypto::random_bytes::<15>().map_err(|_| worker::Error::RustError("random".into()))?;
     let Some(out_trade_no) = attempt_number(&id, &random) else {
@@ -53,7 +79,8 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
         _ => {}
     }
     let record: SessionRecord = started.json().await?;
-    let attempt = Attempt { record: &record, out_trade_no: &out_trade_no, method, now };
+    let return_to = body.page_url.or_else(|| record.return_url.clone());
+    let attempt = Attempt { record: &record, out_trade_no: &out_trade_no, method, now, client_ip: client_ip(&req), return_to };
     match create_order(&ctx.env, &attempt).await {
         Ok(action) => {
             let op = serde_json::json!({ "op": "action", "out_trade_no": out_trade_no, "action": action });
@@ -68,6 +95,7 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
                 ProviderError::NotConfigured => ApiError::ProviderNotConfigured,
                 ProviderError::Refused => ApiError::ProviderRefused,
                 ProviderError::Unavailable => ApiError::ProviderUnavailable,
+                ProviderError::MissingContext(message) => ApiError::InvalidRequest(message),
             }
             .into_response()
         }

@@ -39,6 +39,9 @@ pub(crate) struct SessionRecord {
     /// kept so that nothing is lost when they are built.
     #[serde(default)]
     pub(crate) pending_effects: Vec<String>,
+    /// The payer's WeChat openid (sealed) and sign-in round trips in flight (WeChat JSAPI).
+    #[serde(default)]
+    pub(crate) wechat: crate::oauth::WechatPayer,
 }
 
 /// One event waiting for (or done with) delivery to the merchant.
@@ -70,6 +73,10 @@ enum Op {
     Failed { out_trade_no: OutTradeNo, retryable: bool, now: u64 },
     /// A verified callback or query says the attempt is paid.
     Paid { out_trade_no: OutTradeNo, amount: Amount, provider_transaction_id: ProviderTransactionId, paid_at: u64, now: u64 },
+    /// A WeChat sign-in round trip starts: remember where it returns to.
+    OauthBegin { nonce: String, page: String, expires_at: u64, now: u64 },
+    /// It ended with the payer's sealed openid: answers the page, once per round trip.
+    OauthFinish { nonce: String, openid: crate::oauth::Sealed, now: u64 },
 }
 
 /// The answer of an operation that was refused.
@@ -215,6 +222,18 @@ impl SessionObject {
                     Err(_) => refused("paid_refused"),
                 }
             }
+            Op::OauthBegin { nonce, page, expires_at, now } => {
+                record.wechat.begin(nonce, page, expires_at, now);
+                self.state.storage().put(RECORD, &record).await?;
+                Response::empty()
+            }
+            Op::OauthFinish { nonce, openid, now } => match record.wechat.finish(&nonce, openid, now) {
+                Some(page) => {
+                    self.state.storage().put(RECORD, &record).await?;
+                    Response::from_json(&serde_json::json!({ "page": page }))
+                }
+                None => refused("oauth_state_used"),
+            },
         }
     }
 

@@ -183,6 +183,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         actions: BTreeMap::new(),
         current: None,
         pending_effects: Vec::new(),
+        wechat: Default::default(),
     };
     let mut stored = call_object(&ctx.env, &id, Method::Post, "/create", Some(serde_json::to_string(&record)?)).await?;
     if stored.status_code() == 409 {

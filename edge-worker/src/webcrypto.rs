@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use payment_core::crypto::{HmacSha256, RsaSigner, RsaVerifier};
+use payment_core::crypto::{AesGcm, HmacSha256, RsaSigner, RsaVerifier};
 use payment_core::{Error, Result};
 use sha2::{Digest as _, Sha256};
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -140,5 +140,45 @@ impl HmacSha256 for HmacKey {
         } else {
             Err(Error::BadSignature)
         }
+    }
+}
+
+/// An AES-GCM key (raw 16 or 32 bytes) in WebCrypto: 12-byte nonce, 16-byte tag appended to the
+/// ciphertext. Serves WeChat Pay's APIv3 key (callback resources) and `DATA_ENCRYPTION_KEY`
+/// (payer identifiers at rest).
+#[derive(Debug, Clone)]
+pub(crate) struct AesGcmKey(CryptoKey);
+
+impl AesGcmKey {
+    /// Imports `raw` (or takes it from this isolate's cache).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] when WebCrypto refuses the key (not 16, 24 or 32 bytes).
+    pub(crate) async fn import(raw: &[u8]) -> Result<Self> {
+        Ok(Self(import("aes-gcm", "raw", raw, &[("name", "AES-GCM")], &["encrypt", "decrypt"]).await?))
+    }
+}
+
+/// The `AesGcmParams` of one operation.
+fn gcm_params(nonce: &[u8; 12], aad: &[u8]) -> Result<Object> {
+    let params = algorithm(&[("name", "AES-GCM")])?;
+    Reflect::set(&params, &JsValue::from_str("iv"), &Uint8Array::from(nonce.as_slice())).map_err(|_| Error::Crypto)?;
+    Reflect::set(&params, &JsValue::from_str("additionalData"), &Uint8Array::from(aad)).map_err(|_| Error::Crypto)?;
+    Reflect::set(&params, &JsValue::from_str("tagLength"), &JsValue::from_f64(128.0)).map_err(|_| Error::Crypto)?;
+    Ok(params)
+}
+
+impl AesGcm for AesGcmKey {
+    async fn encrypt(&self, nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let sealed = promise(subtle()?.encrypt_with_object_and_u8_array(&gcm_params(nonce, aad)?, &self.0, plaintext)).await?;
+        Ok(Uint8Array::new(&sealed).to_vec())
+    }
+
+    async fn decrypt(&self, nonce: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+        // WebCrypto rejects a wrong key or any tampering with one `OperationError`: one opaque error.
+        let opened = promise(subtle()?.decrypt_with_object_and_u8_array(&gcm_params(nonce, aad)?, &self.0, ciphertext))
+            .await
+            .map_err(|_| Error::DecryptionFailed)?;
+        Ok(Uint8Array::new(&opened).to_vec())
     }
 }

@@ -201,9 +201,9 @@ test('methods the environment or the session does not allow are refused with the
 
 test('a provider whose flow is not built yet says so, and the session stays payable', async () => {
   const session = await createSession();
-  const native = await pay(session, 'wechat_native');
-  assert.equal(native.status, 503);
-  assert.equal(native.body.error.code, 'provider_not_configured');
+  const handOff = await pay(session, 'wechat_miniprogram', `${USER_AGENTS.wechatIphone} miniProgram`);
+  assert.equal(handOff.status, 503);
+  assert.equal(handOff.body.error.code, 'provider_not_configured');
   assert.equal((await readSession(session)).status, 'open');
   assert.equal((await pay(session, 'alipay_qr')).body.type, 'qr');
 });

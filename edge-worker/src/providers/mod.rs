@@ -2,6 +2,8 @@
 //! action) and verified callbacks. Every protocol rule is payment-core's; this is the I/O around it.
 
 pub(crate) mod alipay;
+pub(crate) mod unionpay;
+pub(crate) mod wechatpay;
 
 use payment_core::ids::{OutTradeNo, SessionId};
 use payment_core::method::PaymentMethod;
@@ -35,6 +37,17 @@ pub(crate) enum NextAction {
         /// Unix seconds.
         expires_at: u64,
     },
+    /// Call `WeixinJSBridge.invoke('getBrandWCPayRequest', params)` (WeChat JSAPI).
+    Jsapi {
+        /// `appId, timeStamp, nonceStr, package, signType, paySign`, signed with the merchant key.
+        params: payment_core::wechatpay::JsapiParams,
+    },
+    /// Send the browser to WeChat's sign-in (`snsapi_base`) first: JSAPI needs the payer's openid.
+    /// It comes back to the shop page, where the widget pays again.
+    Oauth {
+        /// WeChat's authorize URL.
+        url: String,
+    },
 }
 
 /// Why a provider could not create the order.
@@ -46,6 +59,8 @@ pub(crate) enum ProviderError {
     Refused,
     /// The provider did not answer, answered 5xx, or its answer did not verify: try again.
     Unavailable,
+    /// The request lacks what this method needs (a fixed sentence saying what).
+    MissingContext(&'static str),
 }
 
 /// Everything an order creation needs.
@@ -59,6 +74,11 @@ pub(crate) struct Attempt<'a> {
     pub(crate) method: PaymentMethod,
     /// Now (Unix seconds).
     pub(crate) now: u64,
+    /// The shopper's IP address, as the edge saw it (WeChat H5 needs it).
+    pub(crate) client_ip: Option<std::net::IpAddr>,
+    /// Where the shopper comes back to after an off-page step (WeChat sign-in, the H5 cashier): the
+    /// widget's page (`page_url` of the pay request), else the session's `return_url`.
+    pub(crate) return_to: Option<String>,
 }
 
 /// A setting from the environment (vars and secrets are both strings there); blank is missing.
@@ -75,6 +95,8 @@ pub(crate) fn public_url(env: &Env, path: &str) -> Option<String> {
 pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<NextAction, ProviderError> {
     match attempt.method {
         PaymentMethod::AlipayPage | PaymentMethod::AlipayWap | PaymentMethod::AlipayQr => alipay::create_order(env, attempt).await,
+        PaymentMethod::UnionpayPc | PaymentMethod::UnionpayWap => unionpay::create_order(env, attempt).await,
+        PaymentMethod::WechatNative | PaymentMethod::WechatH5 | PaymentMethod::WechatJsapi => wechatpay::create_order(env, attempt).await,
         // The other providers' flows are not built yet: say so instead of pretending.
         _ => Err(ProviderError::NotConfigured),
     }
