@@ -33,6 +33,17 @@ pub(crate) enum ApiError {
     ProviderRefused,
     /// The provider did not answer, or its answer did not verify.
     ProviderUnavailable,
+    /// The same `refund_id` came with a different body (refunds).
+    RefundIdConflict,
+    /// The session was not paid, or is refunded in full: nothing to refund.
+    SessionNotRefundable,
+    /// The amount is above what was paid and not yet refunded (pending refunds included).
+    RefundTooLarge {
+        /// What can still be refunded, fen.
+        refundable: u64,
+    },
+    /// The refund is recorded (pending) but the provider did not answer: retry with the same body.
+    RefundProviderUnavailable,
     /// Something failed inside the worker; details stay in the worker.
     Internal,
 }
@@ -65,6 +76,19 @@ impl ApiError {
             Self::ProviderUnavailable => {
                 (503, "provider_unavailable", "The payment provider did not answer. Try again.", true)
             }
+            Self::RefundIdConflict => {
+                (409, "idempotency_conflict", "This refund_id was used with a different request.", false)
+            }
+            Self::SessionNotRefundable => {
+                (409, "session_not_refundable", "This checkout session has no payment left to refund.", false)
+            }
+            Self::RefundTooLarge { .. } => (400, "invalid_request", "amount is above what can still be refunded.", false),
+            Self::RefundProviderUnavailable => (
+                503,
+                "provider_unavailable",
+                "The refund is recorded as pending, but the payment provider did not answer. Retry with the same refund_id and body.",
+                true,
+            ),
             Self::Internal => (500, "internal_error", "Something went wrong on our side. Try again.", true),
         }
     }
@@ -75,6 +99,12 @@ impl ApiError {
         let mut error = serde_json::json!({ "code": code, "message": message, "retryable": retryable });
         if let Self::PaymentMethodNotAllowed(reason) = &self {
             error["reason"] = serde_json::Value::String(reason.clone());
+        }
+        if let Self::RefundTooLarge { refundable } = &self {
+            error["message"] = serde_json::Value::String(format!(
+                "amount must be at most the refundable amount: {refundable} fen (paid minus refunded and pending refunds)."
+            ));
+            error["refundable"] = serde_json::json!(refundable);
         }
         let body = serde_json::json!({ "error": error });
         Ok(Response::from_json(&body)?.with_status(status))

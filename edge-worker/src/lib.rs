@@ -1,5 +1,6 @@
 //! edgepay's edge worker: a thin `#[event(fetch)]` plus a router whose handlers call `payment-core`.
 
+mod audit;
 mod config;
 mod cors;
 mod error;
@@ -8,6 +9,7 @@ mod notify;
 mod oauth;
 mod pay;
 mod providers;
+mod refunds;
 mod session_object;
 mod sessions;
 mod webcrypto;
@@ -31,7 +33,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .get("/v1/health", health::get)
             .post_async("/v1/sessions", sessions::create)
             .get_async("/v1/sessions/:id", sessions::get)
+            .get_async("/v1/sessions/:id/events", audit::events)
             .post_async("/v1/sessions/:id/pay", pay::pay)
+            .post_async("/v1/refunds", refunds::create)
             .post_async("/v1/notify/alipay", notify::alipay)
             .post_async("/v1/notify/wechatpay", notify::wechatpay)
             .get_async(oauth::CALLBACK_PATH, oauth::callback)

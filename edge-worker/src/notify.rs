@@ -7,7 +7,7 @@ use payment_core::event::ProviderTransactionId;
 use worker::{Env, Method, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
-use crate::providers::{alipay, session_of, unionpay, wechatpay};
+use crate::providers::{alipay, refund, session_of, unionpay, wechatpay};
 use crate::sessions::call_object;
 
 /// Callbacks larger than this are refused unread (real ones are a few KiB).
@@ -27,6 +27,9 @@ pub(crate) async fn alipay(mut req: Request, ctx: RouteContext<Config>) -> Resul
     let Ok(notify) = alipay::verify_notify(&ctx.env, &raw).await else {
         return alipay_answer(false);
     };
+    if notify.is_refund() {
+        return alipay_answer(refund_outcome(&ctx.env, notify.out_biz_no.as_deref(), true).await?);
+    }
     if !notify.trade_status.is_paid() {
         // WAIT_BUYER_PAY, TRADE_CLOSED…: acknowledged, nothing to record as paid.
         return alipay_answer(true);
@@ -65,6 +68,9 @@ pub(crate) async fn unionpay(mut req: Request, ctx: RouteContext<Config>) -> Res
     let Ok(notify) = unionpay::verify_notify(&ctx.env, &raw, crate::now()).await else {
         return unionpay_answer(false);
     };
+    if notify.txn_type == payment_core::unionpay::TxnType::Refund {
+        return unionpay_answer(refund_outcome(&ctx.env, Some(notify.order_id.as_str()), notify.is_success()).await?);
+    }
     if !notify.is_success() || notify.txn_type != payment_core::unionpay::TxnType::Consume {
         // Authentic and ours, but not a successful payment: acknowledged, nothing to record.
         return unionpay_answer(true);
@@ -111,6 +117,7 @@ pub(crate) async fn wechatpay(mut req: Request, ctx: RouteContext<Config>) -> Re
     };
     let transaction = match wechatpay::verify_notify(&ctx.env, &headers, &raw, crate::now()).await {
         Ok(transaction) => transaction,
+        Err(wechatpay::Refusal::Unhandled) => return wechatpay_refund(&ctx.env, &headers, &raw).await,
         Err(refusal) => {
             return wechatpay_answer(Some(match refusal {
                 wechatpay::Refusal::NotConfigured => (500, "This notification endpoint is not configured."),
@@ -161,4 +168,41 @@ async fn paid(
     });
     let response = call_object(env, session, Method::Post, "/op", Some(op.to_string())).await?;
     Ok(response.status_code() == 200)
+}
+
+/// A `REFUND.*` callback (the payment path refused it as not a payment): verified again as a
+/// refund, then its outcome recorded. `REFUND.ABNORMAL` is acknowledged and changes nothing.
+async fn wechatpay_refund(env: &Env, headers: &payment_core::wechatpay::verify::WechatpayHeaders, raw: &[u8]) -> Result<Response> {
+    use crate::providers::refund::wechatpay::verify_refund_notify;
+    let notice = match verify_refund_notify(env, headers, raw, crate::now()).await {
+        Ok(notice) => notice,
+        Err(wechatpay::Refusal::NotConfigured) => return wechatpay_answer(Some((500, "This notification endpoint is not configured."))),
+        Err(wechatpay::Refusal::WrongMerchant) => return wechatpay_answer(Some((400, "The notification is not for this merchant."))),
+        Err(wechatpay::Refusal::Unhandled) => return wechatpay_answer(Some((400, "This notification type is not handled."))),
+        Err(wechatpay::Refusal::Unverified) => return wechatpay_answer(Some((401, "The signature did not verify."))),
+    };
+    let Some(succeeded) = notice.verdict else {
+        return wechatpay_answer(None);
+    };
+    if session_of(&notice.out_trade_no).is_none() {
+        return wechatpay_answer(Some((400, "Unknown order.")));
+    }
+    match refund_outcome(env, Some(notice.out_refund_no.as_str()), succeeded).await {
+        Ok(true) => wechatpay_answer(None),
+        Ok(false) => wechatpay_answer(Some((400, "Unknown refund."))),
+        Err(_) => wechatpay_answer(Some((500, "The refund could not be recorded. Try again."))),
+    }
+}
+
+/// Records a provider's verdict on the refund numbered `out_refund_no`; `true` when the session
+/// took it (or already had it), and for a refund this worker did not make (nothing to record).
+async fn refund_outcome(env: &Env, out_refund_no: Option<&str>, succeeded: bool) -> Result<bool> {
+    let Some(no) = out_refund_no else {
+        return Ok(true);
+    };
+    let (Some(session), Ok(no)) = (refund::session_of_refund(no), payment_core::ids::OutRefundNo::new(no)) else {
+        // Not one of ours (e.g. made in the provider's console): acknowledged, nothing to record.
+        return Ok(true);
+    };
+    crate::refunds::record_outcome(env, &session, &no, succeeded).await
 }

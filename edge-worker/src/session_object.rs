@@ -77,6 +77,23 @@ enum Op {
     OauthBegin { nonce: String, page: String, expires_at: u64, now: u64 },
     /// It ended with the payer's sealed openid: answers the page, once per round trip.
     OauthFinish { nonce: String, openid: crate::oauth::Sealed, now: u64 },
+    /// The merchant asks for a refund (see [`crate::refunds`]).
+    RequestRefund { request: crate::refunds::RefundRequestEntry, now: u64 },
+    /// The provider took the refund (it answers later): a replay need not submit it again.
+    RefundSubmitted { refund_id: String },
+    /// A provider says the refund went through.
+    RefundSucceeded { out_refund_no: payment_core::ids::OutRefundNo, now: u64 },
+    /// A provider says the refund was refused.
+    RefundFailed { out_refund_no: payment_core::ids::OutRefundNo, now: u64 },
+    /// `GET /v1/sessions/{id}` wants to query the provider: the attempts to query, if 3 s passed.
+    QuerySlot { now_ms: u64 },
+    /// A status query's verified result (or why it failed), to record and apply.
+    QueryResult {
+        out_trade_no: OutTradeNo,
+        outcome: Option<crate::providers::query::QueryOutcome>,
+        error: Option<String>,
+        now: u64,
+    },
 }
 
 /// The answer of an operation that was refused.
@@ -87,7 +104,7 @@ fn refused(reason: &str) -> Result<Response> {
 /// One checkout session.
 #[durable_object]
 pub struct SessionObject {
-    state: State,
+    pub(crate) state: State,
     env: Env,
 }
 
@@ -114,6 +131,7 @@ impl DurableObject for SessionObject {
                     Some(_) => Ok(Response::empty()?.with_status(409)),
                     None => {
                         storage.put(RECORD, &record).await?;
+                        crate::providers::query::created_in_object(&self.state, &record).await?;
                         Ok(Response::from_json(&record)?.with_status(201))
                     }
                 }
@@ -130,6 +148,11 @@ impl DurableObject for SessionObject {
                 };
                 self.apply(record, op).await
             }
+            // The audit trail (see [`crate::audit`]).
+            (Method::Get, "/audit") => match storage.get::<SessionRecord>(RECORD).await? {
+                Some(_) => crate::audit::in_object(&self.state).await,
+                None => Ok(Response::empty()?.with_status(404)),
+            },
             (Method::Get, "/outbox") => {
                 let outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
                 Response::from_json(&outbox)
@@ -140,13 +163,15 @@ impl DurableObject for SessionObject {
 
     async fn alarm(&self) -> Result<Response> {
         self.deliver().await?;
+        // Closes, queries while processing, expiry, and the next alarm.
+        crate::providers::query::alarm_in_object(self, &self.env).await?;
         Response::empty()
     }
 }
 
 impl SessionObject {
     /// The stored record, expired first when it is unpaid past its expiry.
-    async fn load(&self) -> Result<Option<SessionRecord>> {
+    pub(crate) async fn load(&self) -> Result<Option<SessionRecord>> {
         let Some(record) = self.state.storage().get::<SessionRecord>(RECORD).await? else {
             return Ok(None);
         };
@@ -160,10 +185,12 @@ impl SessionObject {
 
     /// Applies `command`; stores the new state and its events together. `Err(record)` (unchanged)
     /// when the state machine refuses it.
-    async fn transition(&self, mut record: SessionRecord, command: Command, now: u64) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
+    pub(crate) async fn transition(&self, mut record: SessionRecord, command: Command, now: u64) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
+        let (audit_name, audit_subject) = (command.name(), crate::audit::subject(&command));
         let Ok((session, effects)) = record.session.apply(command) else {
             return Ok(Err(record));
         };
+        let (mut closes, mut queued) = (Vec::new(), Vec::new());
         record.session = session;
         let storage = self.state.storage();
         let mut outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
@@ -171,11 +198,16 @@ impl SessionObject {
         for effect in effects {
             match effect {
                 Effect::Emit(data) => {
+                    queued.push(data.event_type().as_str());
                     let random = crate::webcrypto::random_bytes::<15>().map_err(|_| worker::Error::RustError("random".into()))?;
                     let event = Event::new(EventId::from_random(&random), now, data);
                     outbox.push(OutboxEntry { event, attempts: Vec::new(), next_at_ms: Some(now * 1000) });
                     emitted = true;
                 }
+                // The refund handler submits it once this transition is stored.
+                Effect::SubmitRefund { .. } => {}
+                // Carried out by the alarm (see [`crate::providers::query`]).
+                Effect::CloseAttempt { out_trade_no, method } => closes.push((out_trade_no, method)),
                 other => record.pending_effects.push(format!("{other:?}")),
             }
         }
@@ -189,6 +221,7 @@ impl SessionObject {
         if emitted {
             storage.set_alarm(std::time::Duration::from_millis(0)).await?;
         }
+        crate::providers::query::after_transition(&self.state, &record, audit_name, audit_subject, closes, queued).await?;
         Ok(Ok(record))
     }
 
@@ -215,7 +248,12 @@ impl SessionObject {
                 }
             }
             Op::Paid { out_trade_no, amount, provider_transaction_id, paid_at, now } => {
-                let command = Command::Paid { out_trade_no, amount, provider_transaction_id, paid_at };
+                let command = Command::Paid { out_trade_no: out_trade_no.clone(), amount, provider_transaction_id, paid_at };
+                let entry = match record.session.apply(command.clone()) {
+                    Ok(_) => crate::audit::Entry::new("callback.accepted", Some(&out_trade_no), None),
+                    Err(e) => crate::audit::Entry::new("callback.refused", Some(&out_trade_no), Some(crate::audit::reason(&e))),
+                };
+                crate::audit::append(&self.state.storage(), vec![entry]).await?;
                 match self.transition(record, command, now).await? {
                     Ok(record) => Response::from_json(&record),
                     // Refused (e.g. another amount, an unknown attempt): nothing changes.
@@ -234,6 +272,23 @@ impl SessionObject {
                 }
                 None => refused("oauth_state_used"),
             },
+            Op::RequestRefund { request, now } => crate::refunds::request_in_object(self, record, request, now).await,
+            Op::RefundSubmitted { refund_id } => crate::refunds::submitted_in_object(&self.state, &refund_id).await,
+            Op::RefundSucceeded { out_refund_no, now } => {
+                match self.transition(record, Command::RefundSucceeded { out_refund_no }, now).await? {
+                    Ok(record) => Response::from_json(&record),
+                    Err(_) => refused("refund_refused"),
+                }
+            }
+            Op::RefundFailed { out_refund_no, now } => match self.transition(record, Command::RefundFailed { out_refund_no }, now).await? {
+                Ok(record) => Response::from_json(&record),
+                Err(_) => refused("refund_refused"),
+            },
+            Op::QuerySlot { now_ms } => crate::providers::query::slot_in_object(&self.state, &record, now_ms).await,
+            Op::QueryResult { out_trade_no, outcome, error, now } => {
+                let outcome = outcome.ok_or_else(|| error.unwrap_or_else(|| "unavailable".to_owned()));
+                crate::providers::query::result_in_object(self, record, out_trade_no, outcome, now).await
+            }
         }
     }
 
@@ -243,9 +298,11 @@ impl SessionObject {
         let storage = self.state.storage();
         let mut outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
         let now_ms = worker::Date::now().as_millis();
+        let mut deliveries = Vec::new();
         for entry in outbox.iter_mut().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
             let status = crate::webhooks::send(&self.env, &entry.event).await;
             entry.attempts.push((now_ms, status));
+            deliveries.push(crate::audit::delivery(&entry.event, status));
             entry.next_at_ms = if (200..300).contains(&status) {
                 None
             } else {
@@ -256,6 +313,7 @@ impl SessionObject {
             };
         }
         storage.put(OUTBOX, &outbox).await?;
+        crate::audit::append(&storage, deliveries).await?;
         if let Some(next) = outbox.iter().filter_map(|e| e.next_at_ms).min() {
             storage.set_alarm(std::time::Duration::from_millis(next.saturating_sub(now_ms))).await?;
         }

@@ -240,6 +240,8 @@ pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Respo
         return ApiError::SessionNotFound.into_response();
     }
     let record: SessionRecord = stored.json().await?;
+    // While processing, ask the provider itself (rate-limited): a lost callback must not hide a payment.
+    let record = crate::providers::query::refresh(&ctx.env, &id, record).await?;
     let detected = detect_caller(&req);
     let offer = offer(&detected, record.methods.as_deref());
     let action = record.current.as_ref().and_then(|no| record.actions.get(no));

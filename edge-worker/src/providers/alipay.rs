@@ -19,9 +19,9 @@ const GATEWAY: &str = "https://openapi.alipay.com/gateway.do";
 /// The Alipay settings, read when needed.
 #[derive(Debug)]
 pub(crate) struct Settings {
-    merchant: Merchant,
+    pub(super) merchant: Merchant,
     seller_id: String,
-    app_key_pkcs8: payment_core::crypto::SecretBytes,
+    pub(super) app_key_pkcs8: payment_core::crypto::SecretBytes,
     alipay_public_spki: Vec<u8>,
 }
 
@@ -41,7 +41,7 @@ impl Settings {
         })
     }
 
-    fn verifier(&self) -> RsaVerifyingKey {
+    pub(super) fn verifier(&self) -> RsaVerifyingKey {
         RsaVerifyingKey::new(&self.alipay_public_spki)
     }
 }

@@ -2,6 +2,8 @@
 //! action) and verified callbacks. Every protocol rule is payment-core's; this is the I/O around it.
 
 pub(crate) mod alipay;
+pub(crate) mod query;
+pub(crate) mod refund;
 pub(crate) mod unionpay;
 pub(crate) mod wechatpay;
 

@@ -25,9 +25,9 @@ pub(crate) const RETURN_PATH: &str = "/v1/unionpay/return";
 /// The UnionPay settings, read when needed.
 #[derive(Debug)]
 pub(crate) struct Settings {
-    merchant: Merchant,
-    sign_key_pkcs8: SecretBytes,
-    anchors: TrustAnchors,
+    pub(super) merchant: Merchant,
+    pub(super) sign_key_pkcs8: SecretBytes,
+    pub(super) anchors: TrustAnchors,
 }
 
 impl Settings {

@@ -40,13 +40,13 @@ pub(crate) struct Settings {
     origin: String,
     /// Its path, if any (a proxy in front of the API), without the trailing `/`: part of what is signed.
     path_prefix: String,
-    mchid: MchId,
-    appid: AppId,
+    pub(super) mchid: MchId,
+    pub(super) appid: AppId,
     merchant_serial: String,
     merchant_key_pkcs8: SecretBytes,
-    apiv3_key: ApiV3Key,
+    pub(super) apiv3_key: ApiV3Key,
     /// `Wechatpay-Serial` → key: `PUB_KEY_ID_…` and certificate serials side by side.
-    platform_keys: BTreeMap<String, RsaVerifyingKey>,
+    pub(super) platform_keys: BTreeMap<String, RsaVerifyingKey>,
 }
 
 impl Settings {
@@ -115,10 +115,19 @@ impl Settings {
 
     /// Sends a signed `POST` and returns the status and raw body of an answer that verified.
     async fn post(&self, path: &str, body: &str, now: u64) -> Result<(u16, Vec<u8>), ProviderError> {
+        self.send(Method::Post, path, Some(body), now).await
+    }
+
+    /// Sends a signed request (`GET` without a body, `POST` with one) and returns the status and
+    /// raw body of an answer that verified.
+    pub(super) async fn send(&self, method: Method, path: &str, body: Option<&str>, now: u64) -> Result<(u16, Vec<u8>), ProviderError> {
         let target = format!("{}{path}", self.path_prefix);
         let nonce = nonce()?;
         let key = self.merchant_key().await?;
-        let signed = SignedRequest::post(&target, body.as_bytes());
+        let signed = match body {
+            Some(body) => SignedRequest::post(&target, body.as_bytes()),
+            None => SignedRequest::get(&target),
+        };
         let authorization = authorization(&key, &self.mchid, &self.merchant_serial, &signed, now, &nonce)
             .await
             .map_err(|_| ProviderError::NotConfigured)?;
@@ -126,12 +135,16 @@ impl Settings {
         let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| ProviderError::Unavailable);
         set("Authorization", &authorization)?;
         set("Accept", "application/json")?;
-        set("Content-Type", "application/json")?;
+        if body.is_some() {
+            set("Content-Type", "application/json")?;
+        }
         set("User-Agent", concat!("edgepay-worker/", env!("CARGO_PKG_VERSION")))?;
         let mut init = RequestInit::new();
-        init.with_method(Method::Post);
+        init.with_method(method);
         init.with_headers(headers);
-        init.with_body(Some(body.into()));
+        if let Some(body) = body {
+            init.with_body(Some(body.into()));
+        }
         let request = Request::new_with_init(&format!("{}{target}", self.origin), &init).map_err(|_| ProviderError::Unavailable)?;
         let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS));
         let mut response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ProviderError::Unavailable)?;

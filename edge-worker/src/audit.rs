@@ -1,0 +1,134 @@
+//! The audit trail of a session: an append-only list kept in the session's Durable Object, next
+//! to the record it explains — created, attempts started, the providers' answers (a summary: never
+//! a body, a signature or a payer's id), callbacks accepted or refused and why, active query
+//! results, closes, events queued, webhook deliveries and their acknowledgement, the alarms.
+//!
+//! `GET /v1/sessions/{id}/events` (merchant, `Authorization: Bearer MERCHANT_API_KEY`) reads it.
+//!
+//! What it cannot hold: callbacks refused before they can be tied to a session. A callback whose
+//! signature does not verify names a session only on its own word, so storing it per session would
+//! let anyone write into any session's trail; one with no valid `out_trade_no` names none. Both are
+//! answered with the provider's failure answer and leave no trace here.
+
+use payment_core::crypto::constant_time_eq;
+use payment_core::ids::{OutTradeNo, SessionId};
+use serde::{Deserialize, Serialize};
+use worker::{Method, Request, Response, Result, RouteContext, Storage};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::sessions::{bearer, call_object};
+
+/// The storage key of the trail in the session's Durable Object.
+const KEY: &str = "audit";
+/// At most this many entries; then one `audit.truncated` entry and nothing more (a Durable Object
+/// value holds 128 KiB).
+const LIMIT: usize = 400;
+
+/// One thing that happened to a session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    /// Unix milliseconds.
+    pub(crate) at_ms: u64,
+    /// What, e.g. `attempt.started`, `callback.refused`, `query.result`, `webhook.delivery`.
+    pub(crate) kind: String,
+    /// The attempt it is about, if any (edgepay's own order number, never a payer's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) out_trade_no: Option<String>,
+    /// A short fixed word or phrase: a method, a status, a reason, an HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) detail: Option<String>,
+}
+
+impl Entry {
+    /// An entry stamped now.
+    pub(crate) fn new(kind: &str, out_trade_no: Option<&OutTradeNo>, detail: Option<String>) -> Self {
+        Self {
+            at_ms: worker::Date::now().as_millis(),
+            kind: kind.to_owned(),
+            out_trade_no: out_trade_no.map(|n| n.as_str().to_owned()),
+            detail,
+        }
+    }
+}
+
+/// Appends `entries` to the trail in `storage`.
+pub(crate) async fn append(storage: &Storage, entries: Vec<Entry>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut trail: Vec<Entry> = storage.get(KEY).await?.unwrap_or_default();
+    if trail.len() > LIMIT {
+        return Ok(());
+    }
+    trail.extend(entries);
+    if trail.len() > LIMIT {
+        trail.truncate(LIMIT);
+        trail.push(Entry::new("audit.truncated", None, None));
+    }
+    storage.put(KEY, &trail).await
+}
+
+/// The whole trail.
+pub(crate) async fn read(storage: &Storage) -> Result<Vec<Entry>> {
+    Ok(storage.get(KEY).await?.unwrap_or_default())
+}
+
+/// `GET /v1/sessions/{id}/events`: the session's audit trail, for the merchant's backend, with
+/// the time of the session's next alarm (`alarm_at`, Unix milliseconds, or `null`).
+pub(crate) async fn events(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+    let Some(api_key) = &ctx.data.merchant_api_key else {
+        return ApiError::NotConfigured.into_response();
+    };
+    let presented = bearer(&req).unwrap_or_default();
+    if !constant_time_eq(presented.as_bytes(), api_key.expose()) {
+        return ApiError::Unauthorized.into_response();
+    }
+    let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
+        return ApiError::SessionNotFound.into_response();
+    };
+    let mut stored = call_object(&ctx.env, &id, Method::Get, "/audit", None).await?;
+    if stored.status_code() == 404 {
+        return ApiError::SessionNotFound.into_response();
+    }
+    let body: serde_json::Value = stored.json().await?;
+    let mut response = Response::from_json(&body)?;
+    response.headers_mut().set("Cache-Control", "no-store")?;
+    Ok(response)
+}
+
+/// `GET /audit` inside the Durable Object: the trail and the next alarm.
+pub(crate) async fn in_object(state: &worker::State) -> Result<Response> {
+    let storage = state.storage();
+    let trail = read(&storage).await?;
+    let alarm_at = storage.get_alarm().await?;
+    Response::from_json(&serde_json::json!({ "events": trail, "alarm_at": alarm_at }))
+}
+
+/// The attempt a command is about, if any.
+pub(crate) fn subject(command: &payment_core::session::Command) -> Option<OutTradeNo> {
+    use payment_core::session::Command;
+    match command {
+        Command::StartAttempt { out_trade_no, .. } | Command::AttemptFailed { out_trade_no, .. } | Command::Paid { out_trade_no, .. } => {
+            Some(out_trade_no.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Why the state machine refused something, in a stable word or two (never a value).
+pub(crate) fn reason(error: &payment_core::Error) -> String {
+    match error {
+        payment_core::Error::Mismatch { field: "out_trade_no" } => "unknown_attempt".to_owned(),
+        payment_core::Error::Mismatch { field } => format!("{field}_mismatch"),
+        payment_core::Error::InvalidId { .. } => "order_number_reused".to_owned(),
+        payment_core::Error::IllegalTransition { from, .. } => format!("not_allowed_when_{from}"),
+        other => other.code().to_owned(),
+    }
+}
+
+/// One webhook delivery attempt of `event`: its type and the HTTP status (0: no answer).
+pub(crate) fn delivery(event: &payment_core::event::Event, status: u16) -> Entry {
+    let kind = if (200..300).contains(&status) { "webhook.acknowledged" } else { "webhook.attempt_failed" };
+    Entry::new(kind, None, Some(format!("{} {status}", event.event_type().as_str())))
+}

@@ -1,0 +1,72 @@
+//! UnionPay refunds: `backTransReq.do` with `txnType=04` and `origQryId` = the payment's
+//! `queryId`, signed; the answer verified with the trust anchors (`respCode` 00 means taken: the
+//! back notification with `txnType=04` says how it ends).
+
+use payment_core::beijing_time::BeijingTime;
+use payment_core::form::encode_pairs;
+use payment_core::method::PaymentMethod;
+use payment_core::unionpay::request::VERSION;
+use payment_core::unionpay::sign::{signature, SIGN_METHOD_RSA_SHA256};
+use payment_core::unionpay::{parse_response, UnionpayOrderId};
+use worker::Env;
+
+use super::{post_form, RefundOrder, Submitted};
+use crate::providers::unionpay::Settings;
+use crate::providers::{public_url, ProviderError};
+use crate::webcrypto::{RsaSigningKey, RsaVerifyingKey};
+
+/// Submits the refund; the verified answer.
+pub(crate) async fn submit(env: &Env, order: &RefundOrder<'_>) -> Result<Submitted, ProviderError> {
+    let settings = Settings::from_env(env).ok_or(ProviderError::NotConfigured)?;
+    let order_id = UnionpayOrderId::new(order.out_refund_no.as_str()).map_err(|_| ProviderError::Refused)?;
+    let channel = match order.payment.method {
+        PaymentMethod::UnionpayWap => "08",
+        _ => "07",
+    };
+    let txn_time = BeijingTime::from_unix(order.now).map_err(|_| ProviderError::NotConfigured)?.to_compact();
+    let back_url = public_url(env, "/v1/notify/unionpay").ok_or(ProviderError::NotConfigured)?;
+    let merchant = &settings.merchant;
+    let url = merchant.query_trans_url.replace("/queryTrans.do", "/backTransReq.do");
+    let mut fields: Vec<(String, String)> = [
+        ("version", VERSION),
+        ("encoding", "UTF-8"),
+        ("txnType", "04"),
+        ("txnSubType", "00"),
+        ("bizType", "000201"),
+        ("accessType", "0"),
+        ("channelType", channel),
+        ("merId", merchant.mer_id.as_str()),
+        ("orderId", order_id.as_str()),
+        ("txnTime", &txn_time),
+        ("txnAmt", &order.amount.fen().to_string()),
+        ("currencyCode", "156"),
+        ("origQryId", order.payment.provider_transaction_id.as_str()),
+        ("backUrl", &back_url),
+        ("signMethod", SIGN_METHOD_RSA_SHA256),
+        ("certId", &merchant.cert_id),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let key = RsaSigningKey::import(settings.sign_key_pkcs8.expose()).await.map_err(|_| ProviderError::NotConfigured)?;
+    let signed = signature(&key, &fields).await.map_err(|_| ProviderError::NotConfigured)?;
+    fields.push(("signature".to_owned(), signed));
+    let body = encode_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (status, raw) = post_form(&url, body).await?;
+    if status != 200 {
+        return Err(ProviderError::Unavailable);
+    }
+    let Ok(answer) = parse_response(&raw, &settings.anchors, |spki| Ok(RsaVerifyingKey::new(spki)), order.now).await else {
+        // Not UnionPay's (or garbled): never act on it.
+        return Err(ProviderError::Unavailable);
+    };
+    if answer.mer_id != merchant.mer_id || answer.order_id != order_id {
+        return Err(ProviderError::Unavailable);
+    }
+    // Taken (00) or in doubt (03/04/05): the back notification tells; anything else is a refusal.
+    if answer.resp_code.is_success() || answer.resp_code.is_pending() {
+        Ok(Submitted::Pending)
+    } else {
+        Ok(Submitted::Failed)
+    }
+}
