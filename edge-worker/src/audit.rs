@@ -5,10 +5,13 @@
 //!
 //! `GET /v1/sessions/{id}/events` (merchant, `Authorization: Bearer MERCHANT_API_KEY`) reads it.
 //!
-//! What it cannot hold: callbacks refused before they can be tied to a session. A callback whose
-//! signature does not verify names a session only on its own word, so storing it per session would
-//! let anyone write into any session's trail; one with no valid `out_trade_no` names none. Both are
-//! answered with the provider's failure answer and leave no trace here.
+//! Callbacks refused before they reach the state machine (signature not verified, another
+//! merchant, another currency) are recorded when their order number names an existing session,
+//! as `callback.refused` with the reason. A callback that does not verify names its session only on
+//! its own word, so such entries are capped ([`MAX_UNCHECKED`] per session) and only ever add a
+//! fixed reason word: a forger cannot fill a trail or write into it. One with no valid
+//! `out_trade_no`, or a WeChat Pay callback that does not verify (its order number is encrypted),
+//! names no session and leaves no trace here.
 
 use payment_core::crypto::constant_time_eq;
 use payment_core::ids::{OutTradeNo, SessionId};
@@ -67,6 +70,27 @@ pub(crate) async fn append(storage: &Storage, entries: Vec<Entry>) -> Result<()>
         trail.push(Entry::new("audit.truncated", None, None));
     }
     storage.put(KEY, &trail).await
+}
+
+/// At most this many entries recorded on a callback's own word (see the module's documentation).
+const MAX_UNCHECKED: usize = 20;
+
+/// Records `entry`, written on the word of a request that did not verify, unless the session
+/// already has [`MAX_UNCHECKED`] such entries (the Durable Object's `audit` op).
+pub(crate) async fn unchecked_in_object(storage: &Storage, entry: Entry) -> Result<()> {
+    let trail: Vec<Entry> = storage.get(KEY).await?.unwrap_or_default();
+    let unchecked = trail.iter().filter(|e| e.kind == entry.kind && e.detail.as_deref() == Some("unverified")).count();
+    if entry.detail.as_deref() == Some("unverified") && unchecked >= MAX_UNCHECKED {
+        return Ok(());
+    }
+    append(storage, vec![entry]).await
+}
+
+/// Adds one entry to the trail of the existing session `session` (nothing when there is none).
+pub(crate) async fn record(env: &worker::Env, session: &SessionId, kind: &str, out_trade_no: Option<&OutTradeNo>, detail: &str) -> Result<()> {
+    let op = serde_json::json!({ "op": "audit", "kind": kind, "out_trade_no": out_trade_no, "detail": detail });
+    call_object(env, session, Method::Post, "/op", Some(op.to_string())).await?;
+    Ok(())
 }
 
 /// The whole trail.

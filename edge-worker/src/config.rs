@@ -15,7 +15,9 @@ const PROVIDERS: [ProviderSettings; 3] = [
     ProviderSettings {
         name: "wechatpay",
         // Optional: `WECHATPAY_BASE_URL`, `WECHAT_OPEN_BASE_URL`, `WECHAT_API_BASE_URL` (WeChat's
-        // real hosts by default). JSAPI's sign-in also needs the settings of `FEATURES`.
+        // real hosts by default). JSAPI's sign-in also needs the settings of `FEATURES`, and a
+        // merchant-supplied `wechat_openid` needs `DATA_ENCRYPTION_KEY`. `WECHAT_MINIPROGRAM_PAY_PATH`
+        // (default `/pages/edgepay/pay`): the mini-program page `wechat_miniprogram` hands off to.
         required: &[
             "WECHATPAY_MCHID",
             "WECHATPAY_APPID",

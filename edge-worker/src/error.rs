@@ -44,6 +44,8 @@ pub(crate) enum ApiError {
     },
     /// The refund is recorded (pending) but the provider did not answer: retry with the same body.
     RefundProviderUnavailable,
+    /// The request body is larger than the endpoint takes.
+    BodyTooLarge,
     /// Something failed inside the worker; details stay in the worker.
     Internal,
 }
@@ -89,6 +91,7 @@ impl ApiError {
                 "The refund is recorded as pending, but the payment provider did not answer. Retry with the same refund_id and body.",
                 true,
             ),
+            Self::BodyTooLarge => (413, "body_too_large", "The request body is too large.", false),
             Self::Internal => (500, "internal_error", "Something went wrong on our side. Try again.", true),
         }
     }

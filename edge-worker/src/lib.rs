@@ -3,6 +3,7 @@
 mod audit;
 mod config;
 mod cors;
+mod duplicates;
 mod error;
 mod health;
 mod notify;

@@ -20,12 +20,26 @@ fn alipay_answer(ok: bool) -> Result<Response> {
 
 /// `POST /v1/notify/alipay`.
 pub(crate) async fn alipay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+    // A declared length over the limit is refused before reading anything.
+    let declared = req.headers().get("Content-Length")?.and_then(|l| l.trim().parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY) {
+        return alipay_answer(false);
+    }
     let raw = req.bytes().await?;
     if raw.len() > MAX_BODY {
         return alipay_answer(false);
     }
-    let Ok(notify) = alipay::verify_notify(&ctx.env, &raw).await else {
-        return alipay_answer(false);
+    let notify = match alipay::verify_notify(&ctx.env, &raw).await {
+        Ok(notify) => notify,
+        Err(refusal) => {
+            let reason = match refusal {
+                alipay::Refusal::NotConfigured => "not_configured",
+                alipay::Refusal::Unverified => "unverified",
+                alipay::Refusal::WrongMerchant => "wrong_merchant",
+            };
+            refused_callback(&ctx.env, &raw, "out_trade_no", reason).await?;
+            return alipay_answer(false);
+        }
     };
     if notify.is_refund() {
         return alipay_answer(refund_outcome(&ctx.env, notify.out_biz_no.as_deref(), true).await?);
@@ -66,6 +80,7 @@ pub(crate) async fn unionpay(mut req: Request, ctx: RouteContext<Config>) -> Res
         return unionpay_answer(false);
     }
     let Ok(notify) = unionpay::verify_notify(&ctx.env, &raw, crate::now()).await else {
+        refused_callback(&ctx.env, &raw, "orderId", "unverified").await?;
         return unionpay_answer(false);
     };
     if notify.txn_type == payment_core::unionpay::TxnType::Refund {
@@ -75,15 +90,16 @@ pub(crate) async fn unionpay(mut req: Request, ctx: RouteContext<Config>) -> Res
         // Authentic and ours, but not a successful payment: acknowledged, nothing to record.
         return unionpay_answer(true);
     }
-    if notify.currency_code.as_deref().is_some_and(|c| c != "156") {
-        return unionpay_answer(false);
-    }
     let Ok(out_trade_no) = payment_core::ids::OutTradeNo::new(notify.order_id.as_str()) else {
         return unionpay_answer(false);
     };
     let Some(session) = session_of(&out_trade_no) else {
         return unionpay_answer(false);
     };
+    if notify.currency_code.as_deref().is_some_and(|c| c != "156") {
+        crate::audit::record(&ctx.env, &session, "callback.refused", Some(&out_trade_no), "currency_mismatch").await?;
+        return unionpay_answer(false);
+    }
     let Some(transaction) = notify.query_id.as_ref().and_then(|q| ProviderTransactionId::new(q.as_str()).ok()) else {
         return unionpay_answer(false);
     };
@@ -139,6 +155,7 @@ pub(crate) async fn wechatpay(mut req: Request, ctx: RouteContext<Config>) -> Re
         return wechatpay_answer(Some((400, "The payment is incomplete.")));
     };
     if amount.currency.is_some_and(|c| c != payment_core::money::Currency::Cny) {
+        crate::audit::record(&ctx.env, &session, "callback.refused", Some(&transaction.out_trade_no), "currency_mismatch").await?;
         return wechatpay_answer(Some((400, "The payment does not match the order.")));
     }
     let Ok(provider_transaction) = ProviderTransactionId::new(transaction_id.as_str()) else {
@@ -148,6 +165,19 @@ pub(crate) async fn wechatpay(mut req: Request, ctx: RouteContext<Config>) -> Re
         Ok(true) => wechatpay_answer(None),
         Ok(false) => wechatpay_answer(Some((400, "The payment does not match the order."))),
         Err(_) => wechatpay_answer(Some((500, "The payment could not be recorded. Try again."))),
+    }
+}
+
+/// Records a callback refused before the state machine saw it (see [`crate::audit`]) in the trail
+/// of the session its form field `field` names, when that is an attempt of an existing session.
+async fn refused_callback(env: &Env, raw: &[u8], field: &str, reason: &str) -> Result<()> {
+    let Ok(pairs) = payment_core::form::parse_urlencoded(raw) else {
+        return Ok(());
+    };
+    let no = pairs.into_iter().find(|(k, _)| k == field).and_then(|(_, v)| payment_core::ids::OutTradeNo::new(v).ok());
+    match no.as_ref().and_then(|no| session_of(no).map(|session| (no, session))) {
+        Some((no, session)) => crate::audit::record(env, &session, "callback.refused", Some(no), reason).await,
+        None => Ok(()),
     }
 }
 
@@ -200,6 +230,11 @@ async fn refund_outcome(env: &Env, out_refund_no: Option<&str>, succeeded: bool)
     let Some(no) = out_refund_no else {
         return Ok(true);
     };
+    if let (Some(session), Ok(no)) = (crate::duplicates::session_of_refund(no), payment_core::ids::OutRefundNo::new(no)) {
+        // The refund of a duplicate payment (see [`crate::duplicates`]).
+        let op = serde_json::json!({ "op": "duplicate_refund_outcome", "out_refund_no": no, "succeeded": succeeded });
+        return Ok(call_object(env, &session, Method::Post, "/op", Some(op.to_string())).await?.status_code() == 200);
+    }
     let (Some(session), Ok(no)) = (refund::session_of_refund(no), payment_core::ids::OutRefundNo::new(no)) else {
         // Not one of ours (e.g. made in the provider's console): acknowledged, nothing to record.
         return Ok(true);

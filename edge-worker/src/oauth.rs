@@ -160,8 +160,18 @@ pub(crate) async fn payer_openid(env: &Env, record: &SessionRecord) -> std::resu
     let Some(sealed) = &record.wechat.openid else {
         return Ok(None);
     };
-    let settings = Settings::from_env(env).ok_or(ProviderError::NotConfigured)?;
-    Ok(open(&settings.data_key, record.session.id(), sealed).await)
+    let key = data_key(env).ok_or(ProviderError::NotConfigured)?;
+    Ok(open(&key, record.session.id(), sealed).await)
+}
+
+/// The payer of a session whose merchant already knows the openid (`wechat_openid` of
+/// `POST /v1/sessions`, e.g. from its own sign-in or mini-program login): sealed exactly as the
+/// sign-in round trip seals it, so JSAPI needs no OAuth. `None` without a valid
+/// `DATA_ENCRYPTION_KEY` (or when WebCrypto fails).
+pub(crate) async fn payer_from_merchant(env: &Env, session: &SessionId, openid: &OpenId) -> Option<WechatPayer> {
+    let key = data_key(env)?;
+    let sealed = seal(&key, session, openid).await?;
+    Some(WechatPayer { openid: Some(sealed), pending: BTreeMap::new() })
 }
 
 /// The state's signed part: `{session}.{nonce}.{expires_at}`.

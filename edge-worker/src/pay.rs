@@ -81,7 +81,15 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
     let record: SessionRecord = started.json().await?;
     let return_to = body.page_url.or_else(|| record.return_url.clone());
     let attempt = Attempt { record: &record, out_trade_no: &out_trade_no, method, now, client_ip: client_ip(&req), return_to };
-    match create_order(&ctx.env, &attempt).await {
+    let answer = create_order(&ctx.env, &attempt).await;
+    // The provider's answer, summarised for the audit trail: the next action's type or the error's
+    // word (never a body, a signature or a payer's id).
+    let summary = match &answer {
+        Ok(action) => serde_json::to_value(action).ok().and_then(|v| v["type"].as_str().map(str::to_owned)).unwrap_or_default(),
+        Err(error) => crate::providers::query::error_code(*error).to_owned(),
+    };
+    crate::audit::record(&ctx.env, &id, "provider.answer", Some(&out_trade_no), &summary).await?;
+    match answer {
         Ok(action) => {
             let op = serde_json::json!({ "op": "action", "out_trade_no": out_trade_no, "action": action });
             call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;

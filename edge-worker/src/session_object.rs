@@ -35,8 +35,8 @@ pub(crate) struct SessionRecord {
     /// The attempt the widget shows now.
     #[serde(default)]
     pub(crate) current: Option<String>,
-    /// Effects this worker does not carry out yet (closing other attempts, refunding duplicates),
-    /// kept so that nothing is lost when they are built.
+    /// Effects that earlier versions of this worker did not carry out yet (every effect is carried
+    /// out now: nothing is added); kept so that records stored then still load.
     #[serde(default)]
     pub(crate) pending_effects: Vec<String>,
     /// The payer's WeChat openid (sealed) and sign-in round trips in flight (WeChat JSAPI).
@@ -85,6 +85,10 @@ enum Op {
     RefundSucceeded { out_refund_no: payment_core::ids::OutRefundNo, now: u64 },
     /// A provider says the refund was refused.
     RefundFailed { out_refund_no: payment_core::ids::OutRefundNo, now: u64 },
+    /// One audit entry from a handler: a provider's answer summary, a refused callback.
+    Audit { kind: String, out_trade_no: Option<OutTradeNo>, detail: String },
+    /// A provider's callback says how a duplicate payment's refund ended (see [`crate::duplicates`]).
+    DuplicateRefundOutcome { out_refund_no: payment_core::ids::OutRefundNo, succeeded: bool },
     /// `GET /v1/sessions/{id}` wants to query the provider: the attempts to query, if 3 s passed.
     QuerySlot { now_ms: u64 },
     /// A status query's verified result (or why it failed), to record and apply.
@@ -165,6 +169,7 @@ impl DurableObject for SessionObject {
         self.deliver().await?;
         // Closes, queries while processing, expiry, and the next alarm.
         crate::providers::query::alarm_in_object(self, &self.env).await?;
+        crate::duplicates::alarm_in_object(self, &self.env).await?;
         Response::empty()
     }
 }
@@ -190,7 +195,7 @@ impl SessionObject {
         let Ok((session, effects)) = record.session.apply(command) else {
             return Ok(Err(record));
         };
-        let (mut closes, mut queued) = (Vec::new(), Vec::new());
+        let (mut closes, mut queued, mut duplicates) = (Vec::new(), Vec::new(), Vec::new());
         record.session = session;
         let storage = self.state.storage();
         let mut outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
@@ -208,7 +213,8 @@ impl SessionObject {
                 Effect::SubmitRefund { .. } => {}
                 // Carried out by the alarm (see [`crate::providers::query`]).
                 Effect::CloseAttempt { out_trade_no, method } => closes.push((out_trade_no, method)),
-                other => record.pending_effects.push(format!("{other:?}")),
+                // Carried out by the alarm (see [`crate::duplicates`]).
+                Effect::RefundPayment { payment, amount } => duplicates.push((payment, amount)),
             }
         }
         // The record and its events are stored in one write: no transition without its events.
@@ -222,6 +228,7 @@ impl SessionObject {
             storage.set_alarm(std::time::Duration::from_millis(0)).await?;
         }
         crate::providers::query::after_transition(&self.state, &record, audit_name, audit_subject, closes, queued).await?;
+        crate::duplicates::queue_in_object(&self.state, duplicates).await?;
         Ok(Ok(record))
     }
 
@@ -284,6 +291,14 @@ impl SessionObject {
                 Ok(record) => Response::from_json(&record),
                 Err(_) => refused("refund_refused"),
             },
+            Op::Audit { kind, out_trade_no, detail } => {
+                let entry = crate::audit::Entry::new(&kind, out_trade_no.as_ref(), Some(detail));
+                crate::audit::unchecked_in_object(&self.state.storage(), entry).await?;
+                Response::empty()
+            }
+            Op::DuplicateRefundOutcome { out_refund_no, succeeded } => {
+                crate::duplicates::outcome_in_object(&self.state, &out_refund_no, succeeded).await
+            }
             Op::QuerySlot { now_ms } => crate::providers::query::slot_in_object(&self.state, &record, now_ms).await,
             Op::QueryResult { out_trade_no, outcome, error, now } => {
                 let outcome = outcome.ok_or_else(|| error.unwrap_or_else(|| "unavailable".to_owned()));

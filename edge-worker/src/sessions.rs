@@ -10,6 +10,7 @@ use payment_core::ids::{MerchantOrderId, SessionId};
 use payment_core::method::{offer, PaymentMethod};
 use payment_core::money::{Amount, Currency};
 use payment_core::session::{check_client_secret, derive_client_secret, NewSession, Session};
+use payment_core::wechatpay::model::OpenId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use worker::{Env, Method, Request, RequestInit, Response, Result, RouteContext};
@@ -21,6 +22,8 @@ use crate::webcrypto::{random_bytes, HmacKey};
 
 /// Bounds of `expires_in`, in seconds: 1 minute to 1 day; 30 minutes when omitted.
 const EXPIRES_IN: (u64, u64, u64) = (60, 86_400, 1_800);
+/// The largest body `POST /v1/sessions` takes (the largest valid request is about 13 KiB).
+const MAX_BODY: usize = 64 * 1024;
 /// Bounds of `metadata`: keys, key length, value length.
 const METADATA_LIMITS: (usize, usize, usize) = (20, 40, 500);
 
@@ -40,6 +43,9 @@ struct CreateSession {
     expires_in: Option<u64>,
     #[serde(default)]
     metadata: Option<BTreeMap<String, String>>,
+    /// The payer's openid under `WECHATPAY_APPID`, when the merchant knows it (stored sealed).
+    #[serde(default)]
+    wechat_openid: Option<String>,
 }
 
 /// A validated request, in the canonical form whose hash tells idempotent retries from conflicts.
@@ -53,6 +59,8 @@ struct Validated {
     return_url: Option<String>,
     expires_in: u64,
     metadata: BTreeMap<String, String>,
+    /// Part of the request's hash only; stored sealed, never answered.
+    wechat_openid: Option<OpenId>,
 }
 
 fn validate(body: CreateSession) -> std::result::Result<Validated, ApiError> {
@@ -97,7 +105,11 @@ fn validate(body: CreateSession) -> std::result::Result<Validated, ApiError> {
     if metadata.len() > keys || metadata.iter().any(|(k, v)| k.is_empty() || k.len() > key_len || v.len() > value_len) {
         return Err(Invalid("metadata allows at most 20 keys of 1–40 bytes with values of at most 500 bytes."));
     }
-    Ok(Validated { order_id, amount, currency, description, methods, return_url: body.return_url, expires_in, metadata })
+    let wechat_openid = match body.wechat_openid {
+        None => None,
+        Some(openid) => Some(OpenId::new(openid).map_err(|_| Invalid("wechat_openid must be a WeChat openid (1–128 visible ASCII characters)."))?),
+    };
+    Ok(Validated { order_id, amount, currency, description, methods, return_url: body.return_url, expires_in, metadata, wechat_openid })
 }
 
 /// The bearer token of `Authorization`.
@@ -135,7 +147,16 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
     if idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 255) {
         return ApiError::InvalidRequest("Idempotency-Key must be 1–255 characters.").into_response();
     }
+    // Real requests are a few KiB (metadata included): a larger one is refused unread when it
+    // says its length, and unparsed otherwise.
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.trim().parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_BODY) {
+        return ApiError::BodyTooLarge.into_response();
+    }
     let text = req.text().await?;
+    if text.len() > MAX_BODY {
+        return ApiError::BodyTooLarge.into_response();
+    }
     let body: CreateSession = match serde_json::from_str(&text) {
         Ok(body) => body,
         Err(e) if e.is_data() => {
@@ -172,6 +193,14 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
     let Ok(session) = session else {
         return ApiError::InvalidRequest("amount must be an integer number of fen greater than 0.").into_response();
     };
+    let wechat = match &request.wechat_openid {
+        None => Default::default(),
+        Some(openid) => match crate::oauth::payer_from_merchant(&ctx.env, &id, openid).await {
+            Some(payer) => payer,
+            // The openid is kept only sealed: without DATA_ENCRYPTION_KEY it is not kept at all.
+            None => return ApiError::NotConfigured.into_response(),
+        },
+    };
     let canonical = serde_json::to_vec(&request)?;
     let request_hash = base64::engine::general_purpose::STANDARD_NO_PAD.encode(Sha256::digest(canonical));
     let record = SessionRecord {
@@ -183,7 +212,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         actions: BTreeMap::new(),
         current: None,
         pending_effects: Vec::new(),
-        wechat: Default::default(),
+        wechat,
     };
     let mut stored = call_object(&ctx.env, &id, Method::Post, "/create", Some(serde_json::to_string(&record)?)).await?;
     if stored.status_code() == 409 {

@@ -2,6 +2,7 @@
 //! action) and verified callbacks. Every protocol rule is payment-core's; this is the I/O around it.
 
 pub(crate) mod alipay;
+pub(crate) mod miniprogram;
 pub(crate) mod query;
 pub(crate) mod refund;
 pub(crate) mod unionpay;
@@ -49,6 +50,12 @@ pub(crate) enum NextAction {
     Oauth {
         /// WeChat's authorize URL.
         url: String,
+    },
+    /// Hand off to the merchant's mini-program page that pays (`wx.miniProgram.navigateTo`):
+    /// `WECHAT_MINIPROGRAM_PAY_PATH?session_id=…` (see [`miniprogram`]).
+    Miniprogram {
+        /// The mini-program page path, with the session id.
+        path: String,
     },
 }
 
@@ -99,8 +106,7 @@ pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<Nex
         PaymentMethod::AlipayPage | PaymentMethod::AlipayWap | PaymentMethod::AlipayQr => alipay::create_order(env, attempt).await,
         PaymentMethod::UnionpayPc | PaymentMethod::UnionpayWap => unionpay::create_order(env, attempt).await,
         PaymentMethod::WechatNative | PaymentMethod::WechatH5 | PaymentMethod::WechatJsapi => wechatpay::create_order(env, attempt).await,
-        // The other providers' flows are not built yet: say so instead of pretending.
-        _ => Err(ProviderError::NotConfigured),
+        PaymentMethod::WechatMiniprogram => miniprogram::create_order(env, attempt),
     }
 }
 
