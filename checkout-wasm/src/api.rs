@@ -1,53 +1,263 @@
-//! The widget's only connection: HTTP to the edge worker.
+//! The widget's only connection: HTTP to the edge worker, with the session's client secret.
+//!
+//! Answers are read with the browser's own JSON parser and a few typed accessors (no serde in the
+//! widget: it would double the size of what shoppers download).
 
-use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
+use js_sys::{Array, Object, Promise, Reflect};
+use payment_core::environment::{ClientHints, Environment};
+use payment_core::method::{BlockReason, Blocked, PaymentMethod};
+use payment_core::session::Status;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, RequestMode};
+use web_sys::{RequestInit, RequestMode, Response};
 
-/// One provider's line of `GET /v1/health`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub(crate) struct ProviderHealth {
-    pub(crate) configured: bool,
+/// Where the widget talks to, and with which credentials. Built once per mount.
+#[derive(Debug, PartialEq)]
+pub struct Connection {
+    /// `{endpoint}/v1/sessions/{id}`.
+    pub(crate) session_url: String,
+    /// `Bearer {client_secret}`.
+    pub(crate) authorization: String,
+    /// The `X-Edgepay-Hints` header value: what only the browser knows about where it runs.
+    pub(crate) hints: String,
 }
 
-/// The worker's answer to `GET /v1/health`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub(crate) struct Health {
-    pub(crate) version: String,
-    pub(crate) providers: BTreeMap<String, ProviderHealth>,
-}
-
-/// Why a call to the worker did not give an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ApiError {
-    /// The worker could not be reached (offline, DNS, CORS refusal).
-    Unreachable,
-    /// The worker answered, but not with what the widget expects.
-    BadAnswer,
-}
-
-/// Asks the worker for its health.
-pub(crate) async fn health(endpoint: &str) -> Result<Health, ApiError> {
-    let text = get_text(&format!("{endpoint}/v1/health")).await?;
-    serde_json::from_str(&text).map_err(|_| ApiError::BadAnswer)
-}
-
-async fn get_text(url: &str) -> Result<String, ApiError> {
-    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_mode(RequestMode::Cors);
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| ApiError::BadAnswer)?;
-    if !response.ok() {
-        return Err(ApiError::BadAnswer);
+impl Connection {
+    /// A connection to `endpoint` (no trailing slash) for one session.
+    pub(crate) fn new(endpoint: &str, session: &str, client_secret: &str) -> Self {
+        Self {
+            session_url: [endpoint, "/v1/sessions/", session].concat(),
+            authorization: ["Bearer ", client_secret].concat(),
+            hints: hints_header(&hints_here()),
+        }
     }
-    let text = JsFuture::from(response.text().map_err(|_| ApiError::BadAnswer)?)
+}
+
+/// Why a call to the worker did not give the answer the widget wanted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The worker could not be reached (offline, DNS, refused, CORS refusal).
+    Unreachable,
+    /// The worker answered, but not with what the widget understands.
+    BadAnswer,
+    /// The worker's error answer `{"error":{"code","message","retryable"}}`.
+    Worker {
+        /// The stable code, e.g. `session_not_found`.
+        code: Rc<str>,
+        /// Whether trying again may work.
+        retryable: bool,
+    },
+}
+
+impl ApiError {
+    /// The code given to the host page (`edgepay:failure`).
+    pub(crate) fn code(&self) -> &str {
+        match self {
+            Self::Unreachable => "unreachable",
+            Self::BadAnswer => "bad_answer",
+            Self::Worker { code, .. } => code,
+        }
+    }
+
+    /// Whether the same request may work when tried again.
+    pub(crate) fn retryable(&self) -> bool {
+        match self {
+            Self::Unreachable | Self::BadAnswer => true,
+            Self::Worker { retryable, .. } => *retryable,
+        }
+    }
+}
+
+/// What the widget shows of a session (`GET /v1/sessions/{id}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionView {
+    /// Where the session stands.
+    pub status: Status,
+    /// The amount in fen.
+    pub amount: u64,
+    /// What the shopper buys.
+    pub description: String,
+    /// Unix seconds after which the session cannot be paid.
+    pub expires_at: u64,
+    /// Where the worker thinks the shopper is.
+    pub environment: Option<Environment>,
+    /// The methods that work here, likeliest first.
+    pub methods: Vec<PaymentMethod>,
+    /// The session's other methods and why they do not work here.
+    pub blocked: Vec<Blocked>,
+}
+
+/// `GET /v1/sessions/{id}`; `prefetched` is the same request already started by the JS loader
+/// while the WebAssembly was loading.
+pub(crate) async fn session(conn: &Connection, prefetched: Option<Promise>) -> Result<SessionView, ApiError> {
+    let response = match prefetched {
+        Some(promise) => promise,
+        None => send(conn, "GET", "", None)?,
+    };
+    let body = answer(response).await?;
+    parse_session(&body).ok_or(ApiError::BadAnswer)
+}
+
+/// `POST /v1/sessions/{id}/pay {method, environment, page_url}`: asks the worker to start a payment.
+/// Resolves with the worker's next action (the widget does not drive actions yet).
+pub(crate) async fn pay(conn: &Connection, method: PaymentMethod, environment: Option<Environment>) -> Result<JsValue, ApiError> {
+    let body = Object::new();
+    set(&body, "method", &method.as_str().into());
+    if let Some(environment) = environment {
+        set(&body, "environment", &environment.as_str().into());
+    }
+    // Where the worker sends the shopper back to after a provider's page (H5, OAuth).
+    if let Some(page) = web_sys::window().and_then(|w| w.location().href().ok()) {
+        set(&body, "page_url", &page.into());
+    }
+    let json = js_sys::JSON::stringify(&body).map_err(|_| ApiError::BadAnswer)?;
+    answer(send(conn, "POST", "/pay", Some(json.into()))?).await
+}
+
+fn send(conn: &Connection, method: &str, suffix: &str, body: Option<JsValue>) -> Result<Promise, ApiError> {
+    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
+    let headers = Object::new();
+    set(&headers, "Authorization", &conn.authorization.as_str().into());
+    set(&headers, "X-Edgepay-Hints", &conn.hints.as_str().into());
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_mode(RequestMode::Cors);
+    if let Some(body) = body {
+        set(&headers, "Content-Type", &"application/json".into());
+        init.set_body(&body);
+    }
+    init.set_headers(&headers);
+    Ok(window.fetch_with_str_and_init(&[conn.session_url.as_str(), suffix].concat(), &init))
+}
+
+/// Waits for a `fetch` and reads its JSON: the body of a 2xx answer, or the worker's error.
+async fn answer(response: Promise) -> Result<JsValue, ApiError> {
+    let response: Response = JsFuture::from(response)
         .await
+        .map_err(|_| ApiError::Unreachable)?
+        .dyn_into()
         .map_err(|_| ApiError::BadAnswer)?;
-    text.as_string().ok_or(ApiError::BadAnswer)
+    let body = match response.json() {
+        Ok(json) => JsFuture::from(json).await.ok(),
+        Err(_) => None,
+    };
+    match body {
+        Some(body) if response.ok() => Ok(body),
+        Some(body) => {
+            let error = get(&body, "error");
+            let code = string(&error, "code").ok_or(ApiError::BadAnswer)?;
+            Err(ApiError::Worker { code: code.into(), retryable: get(&error, "retryable").is_truthy() })
+        }
+        None => Err(ApiError::BadAnswer),
+    }
+}
+
+fn parse_session(body: &JsValue) -> Option<SessionView> {
+    let status = string(body, "status")?;
+    let status = STATUSES.into_iter().find(|s| s.as_str() == status)?;
+    let environment = string(&get(body, "environment"), "environment").and_then(|e| e.parse().ok());
+    let blocked = Array::from(&get(body, "blocked"))
+        .iter()
+        .filter_map(|b| {
+            let method = string(&b, "method")?.parse().ok()?;
+            let reason = string(&b, "reason")?;
+            let reason = BlockReason::ALL.into_iter().find(|r| r.as_str() == reason)?;
+            Some(Blocked { method, reason })
+        })
+        .collect();
+    Some(SessionView {
+        status,
+        amount: whole(&get(body, "amount"))?,
+        description: string(body, "description").unwrap_or_default(),
+        expires_at: whole(&get(body, "expires_at"))?,
+        environment,
+        // Names this widget does not know yet are skipped: a newer worker must not break it.
+        methods: Array::from(&get(body, "methods")).iter().filter_map(|m| m.as_string()?.parse().ok()).collect(),
+        blocked,
+    })
+}
+
+const STATUSES: [Status; 8] = [
+    Status::Open,
+    Status::Processing,
+    Status::Paid,
+    Status::PartiallyRefunded,
+    Status::Refunded,
+    Status::Failed,
+    Status::Expired,
+    Status::Closed,
+];
+
+/// What only the browser knows: touch points, the mini-program flag, the platform.
+pub(crate) fn hints_here() -> ClientHints {
+    let Some(window) = web_sys::window() else {
+        return ClientHints::default();
+    };
+    let navigator = window.navigator();
+    ClientHints {
+        max_touch_points: u32::try_from(navigator.max_touch_points()).ok(),
+        wxjs_environment: string(&window, "__wxjs_environment"),
+        platform: navigator.platform().ok().filter(|p| !p.is_empty()),
+    }
+}
+
+/// Hints given by a host page (`{maxTouchPoints, wxjsEnvironment, platform}`, or the snake_case
+/// names of the `X-Edgepay-Hints` header).
+pub(crate) fn hints_from(value: &JsValue) -> ClientHints {
+    let either = |camel: &str, snake: &str| {
+        let v = get(value, camel);
+        if v.is_undefined() {
+            get(value, snake)
+        } else {
+            v
+        }
+    };
+    ClientHints {
+        max_touch_points: whole(&either("maxTouchPoints", "max_touch_points")).and_then(|n| u32::try_from(n).ok()),
+        wxjs_environment: either("wxjsEnvironment", "wxjs_environment").as_string(),
+        platform: get(value, "platform").as_string(),
+    }
+}
+
+/// The `X-Edgepay-Hints` JSON, e.g. `{"max_touch_points":5,"platform":"iPhone"}`.
+fn hints_header(hints: &ClientHints) -> String {
+    let object = Object::new();
+    if let Some(n) = hints.max_touch_points {
+        set(&object, "max_touch_points", &n.into());
+    }
+    if let Some(env) = &hints.wxjs_environment {
+        set(&object, "wxjs_environment", &env.as_str().into());
+    }
+    if let Some(platform) = &hints.platform {
+        set(&object, "platform", &platform.as_str().into());
+    }
+    js_sys::JSON::stringify(&object).map(String::from).unwrap_or_default()
+}
+
+/// `value[key]`, `undefined` when `value` is not an object.
+pub(crate) fn get(value: &JsValue, key: &str) -> JsValue {
+    if value.is_object() {
+        Reflect::get(value, &key.into()).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// `value[key]` when it is a string.
+pub(crate) fn string(value: &JsValue, key: &str) -> Option<String> {
+    get(value, key).as_string()
+}
+
+/// A non-negative whole number (amounts, timestamps) from a JS number.
+fn whole(value: &JsValue) -> Option<u64> {
+    let n = value.as_f64()?;
+    // 2^53: every whole number below it is exact in a JS number.
+    ((0.0..9_007_199_254_740_992.0).contains(&n) && n == n.trunc()).then_some(n as u64)
+}
+
+/// `object[key] = value` on an object the widget made.
+pub(crate) fn set(object: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &key.into(), value);
 }

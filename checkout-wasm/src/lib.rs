@@ -1,26 +1,28 @@
 //! edgepay's checkout widget. `mount` renders it into a shadow root of the host element, so no CSS
-//! leaks in or out; the JS loader (`js/edgepay.js`) wraps it for web developers.
+//! leaks in or out; the JS loader (`js/edgepay.js`) validates options, starts the first request
+//! while the WebAssembly loads, and turns the widget's DOM events into callbacks.
 
 mod api;
 mod components;
+mod events;
+mod hooks;
 mod i18n;
+mod state;
 
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Promise};
+use payment_core::environment::detect;
+use payment_core::method::offer;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, ShadowRootInit, ShadowRootMode};
 use yew::AppHandle;
 
+use crate::api::{get, set, string, Connection};
 use crate::components::app::{App, AppProps};
 use crate::i18n::Locale;
 
 const STYLES: &str = include_str!("../styles/widget.css");
-
-/// Options for `mount`, as the JS loader passes them (already validated there).
-#[derive(Debug, serde::Deserialize)]
-struct MountOptions {
-    endpoint: String,
-    #[serde(default)]
-    locale: Option<String>,
-}
 
 /// A mounted widget: the host page keeps it to refresh or destroy the widget.
 #[wasm_bindgen]
@@ -28,14 +30,14 @@ struct MountOptions {
 pub struct WidgetHandle {
     app: Option<AppHandle<App>>,
     props: AppProps,
-    root: Element,
 }
 
 #[wasm_bindgen]
 impl WidgetHandle {
-    /// Reloads everything the widget shows from the worker.
+    /// Reloads the session from the worker.
     pub fn refresh(&mut self) {
         self.props.generation += 1;
+        self.props.prefetch = None;
         if let Some(app) = self.app.as_mut() {
             app.update(self.props.clone());
         }
@@ -46,38 +48,76 @@ impl WidgetHandle {
         if let Some(app) = self.app.take() {
             app.destroy();
         }
-        self.root.set_inner_html("");
+        if let Some(shadow) = self.props.host.shadow_root() {
+            shadow.set_inner_html("");
+        }
     }
 }
 
-/// Mounts the widget into `host`. `options` is `{endpoint, locale?}`.
+/// Mounts the widget into `host`. `options`: `{endpoint, session, clientSecret, locale?,
+/// prefetch?}` (the JS loader validates them first, with friendlier messages).
 ///
 /// # Errors
-/// When an option is missing or of the wrong type, or the host cannot take a shadow root.
+/// When an option is missing or not a string, or the host cannot take a shadow root.
 #[wasm_bindgen]
 pub fn mount(host: Element, options: JsValue) -> Result<WidgetHandle, JsError> {
-    let json = js_sys::JSON::stringify(&options)
-        .map_err(|_| JsError::new("edgepay: options must be an object"))?;
-    let options: MountOptions = serde_json::from_str(&String::from(json))
-        .map_err(|e| JsError::new(&format!("edgepay: invalid options ({e})")))?;
+    let option = |name: &str| {
+        string(&options, name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| JsError::new(&["edgepay: option \"", name, "\" must be a non-empty string"].concat()))
+    };
+    let endpoint = option("endpoint")?;
+    let conn = Connection::new(endpoint.trim_end_matches('/'), &option("session")?, &option("clientSecret")?);
+    let locale = string(&options, "locale").map_or_else(Locale::from_browser, |tag| Locale::parse(&tag));
+    let prefetch = Some(get(&options, "prefetch")).filter(|p| p.is_instance_of::<Promise>());
 
+    let no_dom = || JsError::new("edgepay: the host element cannot hold the widget");
     let shadow = match host.shadow_root() {
         Some(shadow) => shadow,
-        None => host
-            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
-            .map_err(|_| JsError::new("edgepay: the host element cannot hold the widget"))?,
+        None => host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).map_err(|_| no_dom())?,
     };
     shadow.set_inner_html("");
-    let document = host.owner_document().ok_or_else(|| JsError::new("edgepay: host is not in a document"))?;
-    let style = document.create_element("style").map_err(|_| JsError::new("edgepay: no DOM"))?;
+    let document = host.owner_document().ok_or_else(no_dom)?;
+    let style = document.create_element("style").map_err(|_| no_dom())?;
     style.set_text_content(Some(STYLES));
-    let root = document.create_element("div").map_err(|_| JsError::new("edgepay: no DOM"))?;
+    let root = document.create_element("div").map_err(|_| no_dom())?;
     root.set_class_name("ep-host");
-    shadow.append_child(&style).map_err(|_| JsError::new("edgepay: no DOM"))?;
-    shadow.append_child(&root).map_err(|_| JsError::new("edgepay: no DOM"))?;
+    shadow.append_child(&style).map_err(|_| no_dom())?;
+    shadow.append_child(&root).map_err(|_| no_dom())?;
 
-    let locale = options.locale.as_deref().map_or_else(Locale::from_browser, Locale::parse);
-    let props = AppProps { endpoint: options.endpoint.trim_end_matches('/').to_owned(), locale, generation: 0 };
-    let app = yew::Renderer::<App>::with_root_and_props(root.clone(), props.clone()).render();
-    Ok(WidgetHandle { app: Some(app), props, root })
+    let props = AppProps { host, conn: Rc::new(conn), locale, generation: 0, prefetch };
+    let app = yew::Renderer::<App>::with_root_and_props(root, props.clone()).render();
+    Ok(WidgetHandle { app: Some(app), props })
+}
+
+/// Where the shopper is and what can be paid there: `{environment, device, os, methods,
+/// blocked: [{method, reason}]}`, with payment-core's rules (every method, no session narrowing).
+/// Without arguments it reads this browser (`navigator.userAgent`, `navigator.maxTouchPoints`,
+/// `window.__wxjs_environment`, `navigator.platform`); with a User-Agent it uses only what it is
+/// given (`hints`: `{maxTouchPoints?, wxjsEnvironment?, platform?}`).
+#[wasm_bindgen(js_name = detectEnvironment)]
+pub fn detect_environment(user_agent: Option<String>, hints: JsValue) -> JsValue {
+    let (user_agent, hints) = match user_agent {
+        Some(user_agent) => (user_agent, api::hints_from(&hints)),
+        None => {
+            let user_agent = web_sys::window().and_then(|w| w.navigator().user_agent().ok());
+            let hints = if hints.is_object() { api::hints_from(&hints) } else { api::hints_here() };
+            (user_agent.unwrap_or_default(), hints)
+        }
+    };
+    let detected = detect(&user_agent, &hints);
+    let offer = offer(&detected, None);
+    let out = Object::new();
+    set(&out, "environment", &detected.environment.as_str().into());
+    set(&out, "device", &detected.device.as_str().into());
+    set(&out, "os", &detected.os.as_str().into());
+    set(&out, "methods", &offer.allowed.iter().map(|m| JsValue::from_str(m.as_str())).collect::<Array>());
+    let blocked = offer.blocked.iter().map(|b| {
+        let entry = Object::new();
+        set(&entry, "method", &b.method.as_str().into());
+        set(&entry, "reason", &b.reason.as_str().into());
+        JsValue::from(entry)
+    });
+    set(&out, "blocked", &blocked.collect::<Array>());
+    out.into()
 }

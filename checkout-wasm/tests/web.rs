@@ -1,14 +1,87 @@
 //! Component tests of the widget in headless Chromium (wasm-bindgen-test-runner + chromedriver).
+//!
+//! The worker is replaced by a `window.fetch` that answers from a table (the only test hook, and
+//! it lives here, not in the widget): each test says what the worker answers and checks what the
+//! shopper sees, what the widget sent, and what the host page was told.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use checkout_wasm::mount;
-use wasm_bindgen::JsValue;
+use checkout_wasm::{detect_environment, mount, WidgetHandle};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::Element;
+use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+export function install_fake_worker(routes) {
+  const calls = [];
+  window.fetch = (url, init = {}) => {
+    const key = `${init.method ?? 'GET'} ${new URL(url).pathname}`;
+    calls.push({ key, headers: init.headers ?? {}, body: init.body ?? null });
+    const route = routes[key];
+    if (route === undefined || route === 'unreachable') return Promise.reject(new TypeError('Failed to fetch'));
+    if (route === 'pending') return new Promise(() => {});
+    const body = typeof route.body === 'string' ? route.body : JSON.stringify(route.body);
+    return Promise.resolve(new Response(body, { status: route.status, headers: { 'content-type': 'application/json' } }));
+  };
+  return calls;
+}
+export function record_events(host) {
+  const seen = [];
+  for (const type of ['edgepay:statechange', 'edgepay:success', 'edgepay:failure', 'edgepay:cancel']) {
+    host.addEventListener(type, (event) => seen.push({ type, ...event.detail }));
+  }
+  return seen;
+}
+export function fire(name) {
+  window.dispatchEvent(new Event(name));
+}
+"#)]
+extern "C" {
+    fn install_fake_worker(routes: &JsValue) -> Array;
+    fn record_events(host: &Element) -> Array;
+    fn fire(name: &str);
+}
+
+const DESKTOP_METHODS: &str = r#"["wechat_native","alipay_page","alipay_qr","unionpay_pc"]"#;
+const DESKTOP_BLOCKED: &str = r#"[{"method":"wechat_jsapi","reason":"needs_wechat"},{"method":"wechat_h5","reason":"mobile_only"},{"method":"wechat_miniprogram","reason":"needs_miniprogram"},{"method":"alipay_wap","reason":"mobile_only"},{"method":"unionpay_wap","reason":"mobile_only"}]"#;
+const WECHAT_METHODS: &str = r#"["wechat_jsapi","unionpay_wap"]"#;
+const WECHAT_BLOCKED: &str = r#"[{"method":"wechat_h5","reason":"wechat_h5_refused_in_wechat"},{"method":"wechat_native","reason":"desktop_only"},{"method":"wechat_miniprogram","reason":"needs_miniprogram"},{"method":"alipay_wap","reason":"blocked_in_wechat"},{"method":"alipay_page","reason":"blocked_in_wechat"},{"method":"alipay_qr","reason":"blocked_in_wechat"},{"method":"unionpay_pc","reason":"desktop_only"}]"#;
+
+/// `GET /v1/sessions/{id}` as the worker answers it.
+fn session(status: &str, amount: u64, environment: &str, methods: &str, blocked: &str) -> String {
+    let expires_at = (js_sys::Date::now() / 1000.0) as u64 + 1800;
+    format!(
+        r#"{{"status":200,"body":{{"id":"x","status":"{status}","amount":{amount},"currency":"CNY","description":"凤凰单丛 250 g","expires_at":{expires_at},"environment":{{"environment":"{environment}","device":"desktop","os":"Linux"}},"methods":{methods},"blocked":{blocked}}}}}"#
+    )
+}
+
+fn desktop_session() -> String {
+    session("open", 6800, "desktop_browser", DESKTOP_METHODS, DESKTOP_BLOCKED)
+}
+
+fn error(status: u16, code: &str, retryable: bool) -> String {
+    format!(r#"{{"status":{status},"body":{{"error":{{"code":"{code}","message":"…","retryable":{retryable}}}}}}}"#)
+}
+
+/// A route table: `(key, answer)` where the answer is JSON of `{status, body}`, or `"pending"`,
+/// or `"unreachable"`.
+fn routes(entries: &[(&str, &str)]) -> JsValue {
+    let routes = Object::new();
+    for (key, answer) in entries {
+        let value = js_sys::JSON::parse(answer).unwrap_or_else(|_| JsValue::from_str(answer));
+        Reflect::set(&routes, &JsValue::from_str(key), &value).unwrap();
+    }
+    routes.into()
+}
+
+fn set_route(routes: &JsValue, key: &str, answer: &str) {
+    let value = js_sys::JSON::parse(answer).unwrap_or_else(|_| JsValue::from_str(answer));
+    Reflect::set(routes, &JsValue::from_str(key), &value).unwrap();
+}
 
 fn host() -> Element {
     let document = web_sys::window().unwrap().document().unwrap();
@@ -17,8 +90,15 @@ fn host() -> Element {
     host
 }
 
-fn options(endpoint: &str, locale: &str) -> JsValue {
-    js_sys::JSON::parse(&format!(r#"{{"endpoint":"{endpoint}","locale":"{locale}"}}"#)).unwrap()
+fn options(session: &str, locale: &str) -> JsValue {
+    js_sys::JSON::parse(&format!(
+        r#"{{"endpoint":"http://worker.test","session":"{session}","clientSecret":"{session}_secret_abc","locale":"{locale}"}}"#
+    ))
+    .unwrap()
+}
+
+fn mount_on(host: &Element, session: &str, locale: &str) -> WidgetHandle {
+    mount(host.clone(), options(session, locale)).expect("mounts")
 }
 
 /// Waits until `selector` matches inside the widget's shadow root, up to 5 s.
@@ -27,40 +107,337 @@ async fn find(host: &Element, selector: &str) -> Element {
         if let Some(found) = host.shadow_root().and_then(|s| s.query_selector(selector).ok().flatten()) {
             return found;
         }
-        gloo_timers::future::sleep(Duration::from_millis(50)).await;
+        sleep(50).await;
     }
     panic!("{selector} never appeared in the widget");
 }
 
+fn all(host: &Element, selector: &str) -> Vec<Element> {
+    let list = host.shadow_root().unwrap().query_selector_all(selector).unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().dyn_into().unwrap()).collect()
+}
+
+fn attr(element: &Element, name: &str) -> String {
+    element.get_attribute(name).unwrap_or_default()
+}
+
+fn text(element: &Element) -> String {
+    element.text_content().unwrap_or_default()
+}
+
+fn click(element: &Element) {
+    element.clone().dyn_into::<HtmlElement>().unwrap().click();
+}
+
+async fn sleep(ms: u64) {
+    gloo_timers::future::sleep(Duration::from_millis(ms)).await;
+}
+
+/// The element of the shadow root that has focus.
+fn focused(host: &Element) -> Option<Element> {
+    host.shadow_root().unwrap().active_element()
+}
+
+fn field(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap()
+}
+
+/// `[type, state-or-code]` of every event the host saw, in order.
+fn events(seen: &Array) -> Vec<(String, String)> {
+    seen.iter()
+        .map(|e| {
+            let kind = field(&e, "type").as_string().unwrap();
+            let what = ["code", "method", "state"].iter().find_map(|k| field(&e, k).as_string()).unwrap_or_default();
+            (kind, what)
+        })
+        .collect()
+}
+
 #[wasm_bindgen_test]
-async fn unreachable_worker_shows_a_retry_and_the_detected_environment() {
+async fn desktop_methods_are_buttons_in_the_workers_order_with_both_names() {
+    let calls = install_fake_worker(&routes(&[("GET /v1/sessions/cs_desk", &session(
+        "open",
+        123_456_789,
+        "desktop_browser",
+        DESKTOP_METHODS,
+        DESKTOP_BLOCKED,
+    ))]));
     let host = host();
-    // Port 9 on loopback: nothing listens, the fetch fails as a shopper's would when offline.
-    let mut handle = mount(host.clone(), options("http://127.0.0.1:9", "en")).expect("mounts");
-    let card = find(&host, r#"[data-edgepay-state="error"]"#).await;
-    let text = card.text_content().unwrap();
-    assert!(text.contains("Can't reach the payment service"), "{text}");
-    let env = find(&host, r#"[data-field="environment"]"#).await.text_content().unwrap();
-    // HeadlessChrome on Linux is a desktop browser.
-    assert_eq!(env, "desktop_browser");
-    let retry = find(&host, "button.ep-button").await;
-    assert_eq!(retry.text_content().unwrap(), "Try again");
+    let seen = record_events(&host);
+    let mut handle = mount_on(&host, "cs_desk", "en");
+    let card = find(&host, r#".ep-card[data-edgepay-state="methods"]"#).await;
+    assert_eq!(attr(&card, "data-environment"), "desktop_browser");
+    assert_eq!(attr(&card, "lang"), "en");
+    assert_eq!(text(&find(&host, ".ep-amount").await), "Total¥1,234,567.89");
+    let buttons = all(&host, "button.ep-method");
+    let order: Vec<String> = buttons.iter().map(|b| attr(b, "data-method")).collect();
+    assert_eq!(order, ["wechat_native", "alipay_page", "alipay_qr", "unionpay_pc"]);
+    assert_eq!(attr(&buttons[0], "type"), "button");
+    let first = text(&buttons[0]);
+    assert!(first.contains("WeChat Pay QR code") && first.contains("微信扫码支付"), "{first}");
+    // Every blocked method is listed, none as a button.
+    let unavailable: Vec<String> = all(&host, ".ep-more li").iter().map(|li| attr(li, "data-method")).collect();
+    assert_eq!(unavailable, ["wechat_jsapi", "wechat_h5", "wechat_miniprogram", "alipay_wap", "unionpay_wap"]);
+    assert_eq!(text(&find(&host, ".ep-more summary").await), "Not available here (5)");
+
+    // What the widget sent: the client secret and the browser's hints.
+    assert_eq!(calls.length(), 1);
+    let headers = field(&calls.get(0), "headers");
+    assert_eq!(field(&headers, "Authorization").as_string().unwrap(), "Bearer cs_desk_secret_abc");
+    let hints = js_sys::JSON::parse(&field(&headers, "X-Edgepay-Hints").as_string().unwrap()).unwrap();
+    assert_eq!(field(&hints, "max_touch_points").as_f64(), Some(0.0));
+    assert!(field(&hints, "platform").as_string().is_some());
+
+    sleep(50).await;
+    assert_eq!(events(&seen), [("edgepay:statechange".into(), "loading".into()), ("edgepay:statechange".into(), "methods".into())]);
+
+    // refresh() asks the worker again.
+    handle.refresh();
+    sleep(100).await;
+    assert_eq!(calls.length(), 2);
     handle.destroy();
     assert!(host.shadow_root().unwrap().query_selector(".ep-card").unwrap().is_none(), "destroy empties the widget");
 }
 
 #[wasm_bindgen_test]
-async fn speaks_chinese_when_asked() {
+async fn inside_wechat_alipay_is_shown_with_open_in_browser_guidance() {
+    install_fake_worker(&routes(&[(
+        "GET /v1/sessions/cs_wx",
+        &session("open", 6800, "wechat_inapp", WECHAT_METHODS, WECHAT_BLOCKED),
+    )]));
     let host = host();
-    let mut handle = mount(host.clone(), options("http://127.0.0.1:9", "zh-CN")).expect("mounts");
-    let title = find(&host, ".ep-title").await.text_content().unwrap();
-    assert_eq!(title, "安全支付");
-    let _ = find(&host, r#"[data-edgepay-state="error"]"#).await;
+    let mut handle = mount_on(&host, "cs_wx", "zh-CN");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    assert_eq!(text(&find(&host, ".ep-amount").await), "应付金额¥68.00");
+    let order: Vec<String> = all(&host, "button.ep-method").iter().map(|b| attr(b, "data-method")).collect();
+    assert_eq!(order, ["wechat_jsapi", "unionpay_wap"]);
+    // Alipay, once, up front, with why and what to do.
+    let blocked = all(&host, ".ep-blocked");
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(attr(&blocked[0], "data-reason"), "blocked_in_wechat");
+    assert!(text(&blocked[0]).contains("微信内无法使用支付宝"), "{}", text(&blocked[0]));
+    let open = find(&host, "button.ep-open").await;
+    assert_eq!(text(&open), "在浏览器中打开");
+
+    click(&open);
+    sleep(50).await;
+    let dialog: web_sys::HtmlDialogElement = find(&host, "dialog.ep-guide").await.dyn_into().unwrap();
+    assert!(dialog.open(), "the guidance opens");
+    assert!(text(&dialog).contains("点击右上角的 ⋯"), "{}", text(&dialog));
+    let url: web_sys::HtmlInputElement = find(&host, "input.ep-url").await.dyn_into().unwrap();
+    assert_eq!(url.value(), web_sys::window().unwrap().location().href().unwrap());
+    assert_eq!(focused(&host).map(|f| text(&f)).as_deref(), Some("复制链接"), "focus goes into the dialog");
+
+    click(&find(&host, ".ep-guide .ep-secondary").await);
+    sleep(50).await;
+    assert!(!dialog.open(), "the guidance closes");
+    assert_eq!(focused(&host).map(|f| attr(&f, "class")).as_deref(), Some("ep-button ep-secondary ep-open"), "focus returns to the opener");
     handle.destroy();
 }
 
 #[wasm_bindgen_test]
-fn options_without_an_endpoint_are_refused() {
-    let result = mount(host(), js_sys::JSON::parse(r#"{"locale":"en"}"#).unwrap());
-    assert!(result.is_err());
+async fn a_method_button_asks_the_worker_and_a_refusal_shows_why_with_retry_and_another_method() {
+    let table = routes(&[
+        ("GET /v1/sessions/cs_pay", &desktop_session()),
+        ("POST /v1/sessions/cs_pay/pay", &error(404, "not_found", false)),
+    ]);
+    let calls = install_fake_worker(&table);
+    let host = host();
+    let seen = record_events(&host);
+    let mut handle = mount_on(&host, "cs_pay", "en");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    click(&find(&host, r#"button[data-method="alipay_qr"]"#).await);
+    let card = find(&host, r#"[data-edgepay-state="failure"]"#).await;
+    assert!(text(&card).contains("This payment can't be started right now. Try again or choose another method."), "{}", text(&card));
+    assert!(text(&card).contains("Alipay QR code"));
+    // Focus follows the shopper's action to the sentence.
+    assert_eq!(focused(&host).map(|f| attr(&f, "class")).as_deref(), Some("ep-msg"));
+
+    let pay = calls.get(1);
+    assert_eq!(field(&pay, "key").as_string().unwrap(), "POST /v1/sessions/cs_pay/pay");
+    let body = js_sys::JSON::parse(&field(&pay, "body").as_string().unwrap()).unwrap();
+    assert_eq!(field(&body, "method").as_string().unwrap(), "alipay_qr");
+    assert_eq!(field(&body, "environment").as_string().unwrap(), "desktop_browser");
+    assert_eq!(field(&field(&pay, "headers"), "Content-Type").as_string().unwrap(), "application/json");
+
+    // Retry sends the same method again.
+    let buttons = all(&host, ".ep-notice button");
+    assert_eq!(buttons.iter().map(text).collect::<Vec<_>>(), ["Try again", "Choose another method"]);
+    click(&buttons[0]);
+    find(&host, r#"[data-edgepay-state="failure"]"#).await;
+    sleep(50).await;
+    assert_eq!(calls.length(), 3);
+
+    // Another method: back to the list, focus on the method that failed.
+    click(&all(&host, ".ep-notice button")[1]);
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    sleep(20).await;
+    assert_eq!(focused(&host).map(|f| attr(&f, "data-method")).as_deref(), Some("alipay_qr"));
+    sleep(50).await;
+    let states = events(&seen);
+    assert!(states.contains(&("edgepay:failure".into(), "not_found".into())), "{states:?}");
+    assert!(states.contains(&("edgepay:statechange".into(), "processing".into())), "{states:?}");
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_shopper_can_cancel_a_payment_being_started() {
+    install_fake_worker(&routes(&[("GET /v1/sessions/cs_cancel", &desktop_session()), ("POST /v1/sessions/cs_cancel/pay", "pending")]));
+    let host = host();
+    let seen = record_events(&host);
+    let mut handle = mount_on(&host, "cs_cancel", "en");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    click(&find(&host, r#"button[data-method="wechat_native"]"#).await);
+    let card = find(&host, r#"[data-edgepay-state="processing"]"#).await;
+    assert!(text(&card).contains("Starting the payment…"));
+    click(&find(&host, ".ep-actions button").await);
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    sleep(50).await;
+    assert!(events(&seen).contains(&("edgepay:cancel".into(), "wechat_native".into())), "{:?}", events(&seen));
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn sessions_that_cannot_be_paid_say_so() {
+    install_fake_worker(&routes(&[
+        ("GET /v1/sessions/cs_expired", &session("expired", 6800, "desktop_browser", DESKTOP_METHODS, "[]")),
+        ("GET /v1/sessions/cs_paid", &session("paid", 6800, "desktop_browser", DESKTOP_METHODS, "[]")),
+        ("GET /v1/sessions/cs_unknown", &error(404, "session_not_found", false)),
+        ("GET /v1/sessions/cs_config", &error(503, "not_configured", false)),
+        ("GET /v1/sessions/cs_garbage", r#"{"status":200,"body":"<html>"}"#),
+    ]));
+    let expired = host();
+    let seen = record_events(&expired);
+    let mut a = mount_on(&expired, "cs_expired", "en");
+    let card = find(&expired, r#"[data-edgepay-state="expired"]"#).await;
+    assert!(text(&card).contains("This checkout has expired. Go back to the shop to start again."));
+    assert!(all(&expired, "button").is_empty(), "nothing to press on an expired checkout");
+    sleep(50).await;
+    assert!(events(&seen).contains(&("edgepay:failure".into(), "session_expired".into())));
+
+    let paid = host();
+    let seen = record_events(&paid);
+    let mut b = mount_on(&paid, "cs_paid", "zh-CN");
+    assert!(text(&find(&paid, r#"[data-edgepay-state="success"]"#).await).contains("支付成功"));
+    sleep(50).await;
+    assert!(events(&seen).contains(&("edgepay:success".into(), "success".into())));
+
+    let unknown = host();
+    let mut c = mount_on(&unknown, "cs_unknown", "en");
+    let card = find(&unknown, r#"[data-edgepay-state="error"]"#).await;
+    assert!(text(&card).contains("This checkout link isn't valid. Go back to the shop and start again."), "{}", text(&card));
+    assert!(all(&unknown, "button").is_empty(), "no retry for a link that will never work");
+
+    let config = host();
+    let mut d = mount_on(&config, "cs_config", "zh-CN");
+    assert!(text(&find(&config, r#"[data-edgepay-state="error"]"#).await).contains("商家尚未完成支付设置"));
+
+    let garbage = host();
+    let mut e = mount_on(&garbage, "cs_garbage", "en");
+    assert!(text(&find(&garbage, r#"[data-edgepay-state="error"]"#).await).contains("The payment service is unavailable right now."));
+    for handle in [&mut a, &mut b, &mut c, &mut d, &mut e] {
+        handle.destroy();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_worker_offers_a_retry_that_loads_the_session() {
+    let table = routes(&[("GET /v1/sessions/cs_down", "unreachable")]);
+    let calls = install_fake_worker(&table);
+    let host = host();
+    let mut handle = mount_on(&host, "cs_down", "en");
+    let card = find(&host, r#"[data-edgepay-state="unreachable"]"#).await;
+    assert!(text(&card).contains("Can't reach the payment service. Check your connection and try again."));
+    let retry = find(&host, ".ep-actions button").await;
+    assert_eq!(text(&retry), "Try again");
+    set_route(&table, "GET /v1/sessions/cs_down", &desktop_session());
+    click(&retry);
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    assert_eq!(calls.length(), 2);
+    sleep(20).await;
+    assert_eq!(focused(&host).map(|f| attr(&f, "data-method")).as_deref(), Some("wechat_native"), "focus follows the retry to the list");
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn offline_shows_a_notice_and_online_resumes_by_itself() {
+    let table = routes(&[("GET /v1/sessions/cs_offline", "unreachable")]);
+    install_fake_worker(&table);
+    let host = host();
+    let mut handle = mount_on(&host, "cs_offline", "en");
+    find(&host, r#"[data-edgepay-state="unreachable"]"#).await;
+    fire("offline");
+    let card = find(&host, r#"[data-edgepay-state="offline"]"#).await;
+    assert!(text(&card).contains("You're offline. The checkout continues when you're back online."));
+    // Back online: the session loads without the shopper doing anything.
+    set_route(&table, "GET /v1/sessions/cs_offline", &desktop_session());
+    fire("online");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    // Offline again over the method list, and back: the list is still there.
+    fire("offline");
+    find(&host, r#"[data-edgepay-state="offline"]"#).await;
+    assert!(all(&host, "button.ep-method").is_empty(), "no method can be started offline");
+    fire("online");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    assert_eq!(all(&host, "button.ep-method").len(), 4);
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+fn options_are_checked() {
+    let no_secret = js_sys::JSON::parse(r#"{"endpoint":"http://worker.test","session":"cs_x"}"#).unwrap();
+    let message = mount(host(), no_secret).err().map(JsValue::from).map(|e| field(&e, "message").as_string().unwrap());
+    assert_eq!(message.as_deref(), Some(r#"edgepay: option "clientSecret" must be a non-empty string"#));
+    let no_endpoint = js_sys::JSON::parse(r#"{"session":"cs_x","clientSecret":"s"}"#).unwrap();
+    assert!(mount(host(), no_endpoint).is_err());
+}
+
+#[wasm_bindgen_test]
+fn detect_environment_applies_payment_core_rules() {
+    let wechat = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49(0x18003129) NetType/WIFI Language/zh_CN";
+    let found = detect_environment(Some(wechat.into()), JsValue::UNDEFINED);
+    assert_eq!(field(&found, "environment").as_string().unwrap(), "wechat_inapp");
+    assert_eq!(field(&found, "device").as_string().unwrap(), "phone");
+    assert_eq!(field(&found, "os").as_string().unwrap(), "iOS");
+    let methods: Vec<String> = Array::from(&field(&found, "methods")).iter().map(|m| m.as_string().unwrap()).collect();
+    assert_eq!(methods, ["wechat_jsapi", "unionpay_wap"]);
+    let alipay = Array::from(&field(&found, "blocked")).iter().find(|b| field(b, "method").as_string().as_deref() == Some("alipay_wap")).unwrap();
+    assert_eq!(field(&alipay, "reason").as_string().unwrap(), "blocked_in_wechat");
+
+    // The mini-program hint wins over the User-Agent; an iPad's touch points over its Mac UA.
+    let miniprogram = js_sys::JSON::parse(r#"{"wxjsEnvironment":"miniprogram"}"#).unwrap();
+    let found = detect_environment(Some(wechat.into()), miniprogram);
+    assert_eq!(field(&found, "environment").as_string().unwrap(), "wechat_miniprogram");
+    let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
+    let ipad = detect_environment(Some(mac.into()), js_sys::JSON::parse(r#"{"max_touch_points":5}"#).unwrap());
+    assert_eq!(field(&ipad, "os").as_string().unwrap(), "iPadOS");
+
+    // Without arguments: this browser, headless Chromium on Linux.
+    let here = detect_environment(None, JsValue::UNDEFINED);
+    assert_eq!(field(&here, "environment").as_string().unwrap(), "desktop_browser");
+    assert_eq!(field(&here, "os").as_string().unwrap(), "Linux");
+}
+
+#[wasm_bindgen_test]
+async fn at_its_expiry_the_widget_asks_the_worker_and_shows_expired() {
+    // Due now: the widget asks again about a second after `expires_at`.
+    let due_now = desktop_session().replace(
+        &format!(r#""expires_at":{}"#, (js_sys::Date::now() / 1000.0) as u64 + 1800),
+        &format!(r#""expires_at":{}"#, (js_sys::Date::now() / 1000.0) as u64),
+    );
+    let table = routes(&[("GET /v1/sessions/cs_due", &due_now)]);
+    let calls = install_fake_worker(&table);
+    let host = host();
+    let mut handle = mount_on(&host, "cs_due", "en");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    set_route(&table, "GET /v1/sessions/cs_due", &session("expired", 6800, "desktop_browser", DESKTOP_METHODS, "[]"));
+    for _ in 0..60 {
+        if calls.length() > 1 {
+            break;
+        }
+        sleep(50).await;
+    }
+    find(&host, r#"[data-edgepay-state="expired"]"#).await;
+    assert_eq!(calls.length(), 2, "one question to the worker at expiry");
+    handle.destroy();
 }

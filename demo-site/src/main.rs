@@ -1,40 +1,70 @@
-//! The demo shop: serves the shop page that embeds the widget, and the widget's files.
+//! The demo shop and its merchant backend: serves the shop page that embeds the widget, creating a
+//! checkout session at the worker for every page view (as a merchant's server does), and the
+//! widget's files.
 //!
-//! Usage: `demo-site --worker-url URL --widget-dir DIR [--port N]` (0 picks a free port). Prints
-//! `listening on http://127.0.0.1:PORT` once it accepts connections; stops on Ctrl-C or SIGTERM.
+//! Usage: `demo-site --worker-url URL --widget-dir DIR [--port N] [--merchant-api-key-file FILE]`
+//! (0 picks a free port). The merchant API key comes from the file or from the environment variable
+//! `EDGEPAY_MERCHANT_API_KEY`. Prints `listening on http://127.0.0.1:PORT` once it accepts
+//! connections; stops on Ctrl-C or SIGTERM.
 
+use std::convert::Infallible;
+use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Path as UrlPath, State};
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures_util::stream::{self, StreamExt};
+use serde_json::{json, Value};
 
 const SHOP_PAGE: &str = include_str!("../static/index.html");
+/// Where the shop page is split: what comes before goes out before the session exists.
+const FLUSH_MARK: &str = "<!-- flush -->";
+/// What the demo shop sells: the amount is decided here, on the merchant's server, never in the page.
+const PRODUCT: (&str, u64) = ("凤凰单丛 · Phoenix oolong, 250 g", 6800);
+const USAGE: &str = "usage: demo-site --worker-url URL --widget-dir DIR [--port N] [--merchant-api-key-file FILE]\n\
+                     (or the merchant API key in EDGEPAY_MERCHANT_API_KEY)";
+
+/// The merchant's API key for the worker. Never printed.
+struct ApiKey(String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([redacted])")
+    }
+}
 
 #[derive(Debug)]
 struct Settings {
     port: u16,
     worker_url: String,
     widget_dir: PathBuf,
+    api_key: ApiKey,
 }
 
 #[derive(Debug)]
 struct AppState {
-    shop_page: String,
+    worker_url: String,
+    api_key: ApiKey,
     widget_dir: PathBuf,
+    http: reqwest::Client,
+    orders: AtomicU64,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let settings = match parse_args(std::env::args().skip(1)) {
+    let settings = match parse_args(std::env::args().skip(1), std::env::var("EDGEPAY_MERCHANT_API_KEY").ok()) {
         Ok(settings) => settings,
         Err(message) => {
-            eprintln!("demo-site: {message}\nusage: demo-site --worker-url URL --widget-dir DIR [--port N]");
+            eprintln!("demo-site: {message}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -45,9 +75,19 @@ async fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    let http = match reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build() {
+        Ok(http) => http,
+        Err(e) => {
+            eprintln!("demo-site: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let state = Arc::new(AppState {
-        shop_page: SHOP_PAGE.replace("{{WORKER_URL}}", &escape_attribute(&settings.worker_url)),
+        worker_url: settings.worker_url.trim_end_matches('/').to_owned(),
+        api_key: settings.api_key,
         widget_dir: settings.widget_dir,
+        http,
+        orders: AtomicU64::new(0),
     });
     let app = Router::new()
         .route("/", get(shop))
@@ -76,8 +116,71 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn shop(State(state): State<Arc<AppState>>) -> Html<String> {
-    Html(state.shop_page.clone())
+/// Query of the shop page. `expires_in` (seconds) is a demo knob, to see the widget expire.
+#[derive(Debug, serde::Deserialize)]
+struct ShopQuery {
+    expires_in: Option<u64>,
+}
+
+/// The shop page, with a new checkout session for this view. The page up to the checkout goes out
+/// at once, so that the browser fetches the widget (and draws the shop) while this server asks the
+/// worker for the session; the rest follows with the session, or with why there is none.
+async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>) -> Response {
+    let (top, checkout) = SHOP_PAGE.split_once(FLUSH_MARK).unwrap_or((SHOP_PAGE, ""));
+    let top = top.replace("{{WORKER_URL}}", &escape_html(&state.worker_url)).replace("{{PRODUCT}}", PRODUCT.0);
+    let rest = async move {
+        let (session, client_secret, problem) = match create_session(&state, query.expires_in).await {
+            Ok((id, secret)) => (id, secret, String::new()),
+            Err(why) => (String::new(), String::new(), why),
+        };
+        Ok::<_, Infallible>(
+            checkout
+                .replace("{{WORKER_URL}}", &escape_html(&state.worker_url))
+                .replace("{{SESSION}}", &escape_html(&session))
+                .replace("{{CLIENT_SECRET}}", &escape_html(&client_secret))
+                .replace("{{PROBLEM}}", &escape_html(&problem)),
+        )
+    };
+    let body = stream::once(std::future::ready(Ok::<_, Infallible>(top))).chain(stream::once(rest));
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// `POST {worker}/v1/sessions` with the merchant API key. Returns `(id, client_secret)`, or a
+/// sentence for the page (no secret in it).
+async fn create_session(state: &AppState, expires_in: Option<u64>) -> Result<(String, String), String> {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let n = state.orders.fetch_add(1, Ordering::Relaxed);
+    let mut body = json!({
+        "order_id": format!("demo-{millis}-{n}"),
+        "amount": PRODUCT.1,
+        "currency": "CNY",
+        "description": PRODUCT.0,
+    });
+    if let Some(expires_in) = expires_in {
+        body["expires_in"] = json!(expires_in);
+    }
+    let response = state
+        .http
+        .post(format!("{}/v1/sessions", state.worker_url))
+        .bearer_auth(&state.api_key.0)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|_| "The shop could not reach the payment worker.".to_owned())?;
+    let status = response.status();
+    let answer: Value = response.json().await.map_err(|_| format!("The payment worker answered {status} without JSON."))?;
+    if !status.is_success() {
+        let code = answer["error"]["code"].as_str().unwrap_or("unknown");
+        return Err(format!("The payment worker refused to create a session ({status}, {code})."));
+    }
+    match (answer["id"].as_str(), answer["client_secret"].as_str()) {
+        (Some(id), Some(secret)) => Ok((id.to_owned(), secret.to_owned())),
+        _ => Err("The payment worker's answer had no session id or client secret.".to_owned()),
+    }
 }
 
 /// Serves one file of the widget build: flat names only, so nothing outside the directory is reachable.
@@ -108,12 +211,17 @@ fn content_type(file: &str) -> Option<&'static str> {
     }
 }
 
-fn escape_attribute(value: &str) -> String {
-    value.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+fn escape_html(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Settings, String> {
-    let (mut port, mut worker_url, mut widget_dir) = (0, None, None);
+fn parse_args(mut args: impl Iterator<Item = String>, key_from_env: Option<String>) -> Result<Settings, String> {
+    let (mut port, mut worker_url, mut widget_dir, mut key_file) = (0, None, None, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -123,6 +231,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Settings, String
             }
             "--worker-url" => worker_url = Some(value()?),
             "--widget-dir" => widget_dir = Some(PathBuf::from(value()?)),
+            "--merchant-api-key-file" => key_file = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -130,7 +239,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Settings, String
     if !(worker_url.starts_with("http://") || worker_url.starts_with("https://")) {
         return Err(format!("--worker-url must be an http(s) URL: {worker_url}"));
     }
-    Ok(Settings { port, worker_url, widget_dir: widget_dir.ok_or("--widget-dir is required")? })
+    let api_key = match key_file {
+        Some(file) => std::fs::read_to_string(&file)
+            .map_err(|e| format!("--merchant-api-key-file {}: {e}", file.display()))?,
+        None => key_from_env.ok_or("the merchant API key is required (--merchant-api-key-file or EDGEPAY_MERCHANT_API_KEY)")?,
+    };
+    let api_key = api_key.trim().to_owned();
+    if api_key.is_empty() {
+        return Err("the merchant API key is empty".into());
+    }
+    Ok(Settings {
+        port,
+        worker_url,
+        widget_dir: widget_dir.ok_or("--widget-dir is required")?,
+        api_key: ApiKey(api_key),
+    })
 }
 
 async fn shutdown() {

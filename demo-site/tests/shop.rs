@@ -1,5 +1,10 @@
-//! The demo shop binary serves the shop page wired to the worker, and the widget files, nothing else.
-#![allow(clippy::expect_used)]
+//! The demo shop binary: the merchant backend creates a session at the worker for every shop page
+//! view and hands it to the widget in the page; it serves the widget files and nothing else.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
 
 use edgepay_tests::{http_get, Server};
 
@@ -12,18 +17,101 @@ fn widget_dir() -> std::path::PathBuf {
     dir
 }
 
-#[test]
-fn serves_the_shop_page_wired_to_the_worker() {
-    let dir = widget_dir();
-    let worker = "http://127.0.0.1:1/\"><script>";
-    let server = Server::start(
+/// One request as the fake worker saw it.
+#[derive(Debug)]
+struct Seen {
+    head: String,
+    body: String,
+}
+
+/// A stand-in for the worker's `POST /v1/sessions`: answers every request with `status` and
+/// `body`, and reports what it received.
+fn fake_worker(status: &'static str, body: &'static str) -> (String, mpsc::Receiver<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                .unwrap_or(0);
+            let mut request_body = vec![0; length];
+            reader.read_exact(&mut request_body).expect("body");
+            let _ = tx.send(Seen { head, body: String::from_utf8(request_body).expect("utf-8") });
+            let answer = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (url, rx)
+}
+
+fn start_shop(worker: &str, dir: &std::path::Path, key_file: &std::path::Path) -> Server {
+    Server::start(
         env!("CARGO_BIN_EXE_demo-site"),
-        &["--port", "0", "--worker-url", worker, "--widget-dir", dir.to_str().expect("utf-8")],
+        &[
+            "--port", "0",
+            "--worker-url", worker,
+            "--widget-dir", dir.to_str().expect("utf-8"),
+            "--merchant-api-key-file", key_file.to_str().expect("utf-8"),
+        ],
+    )
+}
+
+#[test]
+fn each_shop_page_view_creates_a_session_and_hands_it_to_the_widget() {
+    let dir = widget_dir();
+    let key_file = dir.join("merchant-key");
+    std::fs::write(&key_file, "sk_test_demo_key\n").expect("write");
+    // A client secret with characters that must not break out of the page's attribute.
+    let (worker, seen) = fake_worker(
+        "201 Created",
+        r#"{"id":"cs_aaaaaaaaaaaaaaaaaaaaaaaa","client_secret":"cs_aaaaaaaaaaaaaaaaaaaaaaaa_secret_\"><script>x","status":"open","amount":6800,"currency":"CNY","expires_at":1}"#,
     );
+    let server = start_shop(&worker, &dir, &key_file);
+
     let page = http_get(&format!("{}/", server.url()));
-    assert_eq!(page.status, 200);
-    assert!(page.body.contains(r#"content="http://127.0.0.1:1/&quot;&gt;&lt;script&gt;""#), "{}", page.body);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert!(page.body.contains(&format!(r#"data-endpoint="{worker}""#)), "{}", page.body);
+    assert!(page.body.contains(r#"data-session="cs_aaaaaaaaaaaaaaaaaaaaaaaa""#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"data-client-secret="cs_aaaaaaaaaaaaaaaaaaaaaaaa_secret_&quot;&gt;&lt;script&gt;x""#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>x"));
     assert!(page.body.contains("import { mount } from '/widget/edgepay.js'"));
+
+    let request = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the shop called the worker");
+    assert!(request.head.starts_with("POST /v1/sessions HTTP/1.1\r\n"), "{}", request.head);
+    assert!(request.head.to_ascii_lowercase().contains("authorization: bearer sk_test_demo_key\r\n"), "{}", request.head);
+    let body: serde_json::Value = serde_json::from_str(&request.body).expect("JSON body");
+    assert_eq!(body["amount"], 6800, "the price is the shop's, never the page's");
+    assert_eq!(body["currency"], "CNY");
+    assert!(body["order_id"].as_str().is_some_and(|id| id.starts_with("demo-")), "{body}");
+    assert!(body.get("expires_in").is_none());
+
+    // Another view, another session; the demo's expiry knob goes to the worker.
+    let again = http_get(&format!("{}/?expires_in=60", server.url()));
+    assert_eq!(again.status, 200);
+    let second = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("second session");
+    let second: serde_json::Value = serde_json::from_str(&second.body).expect("JSON body");
+    assert_eq!(second["expires_in"], 60);
+    assert_ne!(second["order_id"], body["order_id"]);
 
     let js = http_get(&format!("{}/widget/edgepay.js", server.url()));
     assert_eq!(js.status, 200);
@@ -38,13 +126,49 @@ fn serves_the_shop_page_wired_to_the_worker() {
 }
 
 #[test]
-fn refuses_to_start_without_a_widget_build() {
+fn a_worker_refusal_shows_on_the_page_without_a_session() {
+    let dir = widget_dir().join("refused");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("edgepay.js"), "export function mount() {}").expect("write");
+    let key_file = dir.join("merchant-key");
+    std::fs::write(&key_file, "sk_wrong").expect("write");
+    let (worker, _seen) = fake_worker(
+        "401 Unauthorized",
+        r#"{"error":{"code":"unauthorized","message":"Missing or invalid credentials.","retryable":false}}"#,
+    );
+    let server = start_shop(&worker, &dir, &key_file);
+    // The page streams out before the session exists, so it is a 200 that says what went wrong.
+    let page = http_get(&format!("{}/", server.url()));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("refused to create a session (401 Unauthorized, unauthorized)"), "{}", page.body);
+    assert!(page.body.contains(r#"data-session="""#));
+    assert!(!page.body.contains("sk_wrong"), "the key never reaches the page");
+
+    // Nothing listens on port 9: the page says the worker could not be reached.
+    let unreachable = start_shop("http://127.0.0.1:9", &dir, &key_file);
+    let page = http_get(&format!("{}/", unreachable.url()));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("could not reach the payment worker"), "{}", page.body);
+}
+
+#[test]
+fn refuses_to_start_without_a_widget_build_or_a_merchant_key() {
     let empty = std::env::temp_dir().join(format!("edgepay-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("temp dir");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_demo-site"))
         .args(["--worker-url", "http://127.0.0.1:1", "--widget-dir", empty.to_str().expect("utf-8")])
+        .env("EDGEPAY_MERCHANT_API_KEY", "sk_test")
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no widget build"));
+
+    let mut without_key = std::process::Command::new(env!("CARGO_BIN_EXE_demo-site"));
+    without_key
+        .args(["--worker-url", "http://127.0.0.1:1", "--widget-dir", empty.to_str().expect("utf-8")])
+        .env_remove("EDGEPAY_MERCHANT_API_KEY")
+        .stdout(std::process::Stdio::null());
+    let output = without_key.output().expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("merchant API key is required"));
 }

@@ -45,9 +45,11 @@ test('demo command: serves the shop with a working widget, Ctrl-C stops every pr
     try {
       const page = await browser.newPage();
       await page.goto(urls.shop);
-      const card = page.locator('#checkout .ep-card[data-edgepay-state="ready"]');
+      // The shop made a session at the worker; the widget shows its methods.
+      const card = page.locator('#checkout .ep-card[data-edgepay-state="methods"]');
       await card.waitFor({ timeout: 20_000 });
-      assert.equal(await card.locator('[data-field="environment"]').textContent(), 'desktop_browser');
+      assert.equal(await card.getAttribute('data-environment'), 'desktop_browser');
+      assert.ok((await card.locator('button.ep-method').count()) > 0);
     } finally {
       await browser.close();
     }

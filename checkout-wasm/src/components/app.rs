@@ -1,128 +1,259 @@
-//! The widget's root component. For now it shows where the shopper is and whether the worker answers.
+//! The widget's root: owns the [`Checkout`] state, talks to the worker, and shows the part of the
+//! checkout the state calls for.
 
-use payment_core::environment::{detect, ClientHints, Detected};
-use wasm_bindgen::JsValue;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise};
+use payment_core::method::{BlockReason, PaymentMethod};
+use web_sys::{Element, HtmlElement};
+use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
-use crate::api::{self, ApiError, Health};
-use crate::i18n::{Locale, Text};
+use crate::api::{self, set, Connection};
+use crate::components::guide::Guide;
+use crate::components::methods::Methods;
+use crate::components::notice::Notice;
+use crate::events;
+use crate::hooks::{use_connectivity, use_expiry};
+use crate::i18n::{format_amount, Locale, Text};
+use crate::state::{Action, Checkout, Focus, Phase};
 
 /// What the host page gives the widget.
 #[derive(Debug, Clone, PartialEq, Properties)]
 pub struct AppProps {
-    /// The worker's base URL, without a trailing slash.
-    pub endpoint: String,
+    /// The element the widget is mounted on: state changes are dispatched on it.
+    pub host: Element,
+    /// The worker and the session.
+    pub conn: Rc<Connection>,
     /// The language of every sentence.
     pub locale: Locale,
     /// Bumped by `refresh()` to reload from the worker.
     pub generation: u32,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Load {
-    Loading,
-    Ready(Health),
-    Failed(ApiError),
+    /// The first `GET` of the session, started by the JS loader while the wasm loaded.
+    pub prefetch: Option<JsValue>,
 }
 
 /// The widget.
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
-    let detected = use_memo((), |()| detect_here());
-    let load = use_state(|| Load::Loading);
-    let attempt = use_state(|| 0_u32);
+    let state = use_reducer(|| Checkout::new(web_sys::window().is_none_or(|w| w.navigator().on_line())));
+    let prefetch = use_mut_ref(|| props.prefetch.clone());
+    let l = props.locale;
 
+    use_connectivity(state.dispatcher());
+    let payable = matches!(state.phase, Phase::Methods | Phase::Processing(_) | Phase::Failed(..));
+    use_expiry(state.session.as_ref().filter(|_| payable).map(|s| s.expires_at), state.load, state.dispatcher());
+    use_load(props.conn.clone(), state.load, prefetch, state.dispatcher());
+    use_pay(props.conn.clone(), &state);
     {
-        let load = load.clone();
-        let endpoint = props.endpoint.clone();
-        use_effect_with((endpoint, props.generation, *attempt), move |(endpoint, _, _)| {
-            load.set(Load::Loading);
-            let endpoint = endpoint.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                load.set(match api::health(&endpoint).await {
-                    Ok(health) => Load::Ready(health),
-                    Err(error) => Load::Failed(error),
-                });
-            });
+        // `refresh()` from the host page.
+        let dispatcher = state.dispatcher();
+        use_effect_with(props.generation, move |generation| {
+            if *generation > 0 {
+                dispatcher.dispatch(Action::Load);
+            }
         });
     }
+    use_outcomes(&props.host, &state);
+    use_focus(&props.host, state.focus.1);
 
-    let l = props.locale;
-    let state = match &*load {
-        Load::Loading => "loading",
-        Load::Ready(_) => "ready",
-        Load::Failed(_) => "error",
+    let dispatch = |make: fn() -> Action| {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(make()))
     };
-    let status = match &*load {
-        Load::Loading => html! {
-            <>
-                <div class="ep-skeleton" aria-hidden="true"></div>
-                <p class="ep-muted">{ l.t(Text::Loading) }</p>
-            </>
+    let focus_message = state.focus.0 == Focus::Message;
+    let name = state.name();
+    let body = match &state.phase {
+        Phase::Expired => html! { <Notice kind="info" message={l.t(Text::Expired)} focus={false} /> },
+        Phase::Closed => html! { <Notice kind="info" message={l.t(Text::Closed)} focus={false} /> },
+        Phase::Paid => html! { <Notice kind="done" message={l.t(Text::Paid)} focus={false} /> },
+        _ if !state.online => html! { <Notice kind="busy" message={l.t(Text::Offline)} focus={false} /> },
+        Phase::Loading => html! {
+            <div class="ep-skeleton" aria-hidden="true"><span></span><span></span><span></span></div>
         },
-        Load::Ready(health) => html! {
-            <>
-                <p class="ep-worker">{ format!("{} v{}", l.t(Text::Worker), health.version) }</p>
-                <ul class="ep-providers">
-                    { for health.providers.iter().map(|(id, p)| html! {
-                        <li data-provider={id.clone()} data-configured={p.configured.to_string()}>
-                            <span class="ep-provider-name">{ l.provider_name(id) }</span>
-                            <span class={classes!("ep-badge", p.configured.then_some("ep-badge-ok"))}>
-                                { l.t(if p.configured { Text::Configured } else { Text::NotConfigured }) }
-                            </span>
-                        </li>
-                    }) }
-                </ul>
-            </>
+        Phase::Methods => match &state.session {
+            Some(session) => {
+                let (focus, focus_guide) = match state.focus.0 {
+                    Focus::Method(method) => (Some(method), false),
+                    Focus::GuideOpener => (None, true),
+                    _ => (None, false),
+                };
+                let on_choose = {
+                    let dispatcher = state.dispatcher();
+                    Callback::from(move |method: PaymentMethod| dispatcher.dispatch(Action::Choose(method)))
+                };
+                let on_guide = {
+                    let dispatcher = state.dispatcher();
+                    Callback::from(move |()| dispatcher.dispatch(Action::Guide(true)))
+                };
+                html! { <Methods locale={l} session={session.clone()} {focus} {focus_guide} {on_choose} {on_guide} /> }
+            }
+            None => Html::default(),
         },
-        Load::Failed(error) => {
-            let retry = {
-                let attempt = attempt.clone();
-                Callback::from(move |_: MouseEvent| attempt.set(*attempt + 1))
-            };
-            let text = match error {
-                ApiError::Unreachable => Text::Unreachable,
-                ApiError::BadAnswer => Text::BadAnswer,
+        Phase::Processing(method) => {
+            // A cancel is an action, not a state (the list shows again): told to the host here.
+            let cancel = {
+                let dispatcher = state.dispatcher();
+                let host = props.host.clone();
+                let method = *method;
+                Callback::from(move |_: MouseEvent| {
+                    dispatcher.dispatch(Action::Cancel);
+                    let detail = Object::new();
+                    set(&detail, "method", &method.as_str().into());
+                    events::dispatch(&host, "edgepay:cancel", detail);
+                })
             };
             html! {
-                <>
-                    <p class="ep-error" role="alert">{ l.t(text) }</p>
-                    <button type="button" class="ep-button" onclick={retry}>{ l.t(Text::Retry) }</button>
-                </>
+                <Notice kind="busy" message={l.t(Text::Processing)} about={l.method_name(*method)} focus={focus_message}>
+                    <button type="button" class="ep-button ep-secondary" onclick={cancel}>{ l.t(Text::Cancel) }</button>
+                </Notice>
             }
         }
+        Phase::Failed(method, error) => html! {
+            <Notice kind="error" message={l.error(error)} about={l.method_name(*method)} focus={focus_message}>
+                <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::Retry) }</button>
+                <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
+            </Notice>
+        },
+        Phase::Unavailable(error) => html! {
+            <Notice kind="error" message={l.error(error)} focus={focus_message}>
+                if error.retryable() {
+                    <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::Retry) }</button>
+                }
+            </Notice>
+        },
+    };
+    let on_close = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |()| dispatcher.dispatch(Action::Guide(false)))
+    };
+    let summary = match &state.session {
+        Some(session) => html! {
+            <div class="ep-summary">
+                <p class="ep-desc">{ session.description.clone() }</p>
+                <p class="ep-amount"><span class="ep-sr">{ l.t(Text::Total) }</span>{ format_amount(session.amount) }</p>
+            </div>
+        },
+        None => Html::default(),
+    };
+    // The "open in browser" guidance exists only where a method needs it (Alipay inside WeChat).
+    let guide = state.phase == Phase::Methods
+        && state.session.as_ref().is_some_and(|s| s.blocked.iter().any(|b| b.reason == BlockReason::BlockedInWechat));
+    // Every change is announced (role="status" is polite): also those the shopper did not cause,
+    // such as going offline or the session expiring.
+    let announcement = match &state.phase {
+        Phase::Expired => l.t(Text::Expired),
+        Phase::Closed => l.t(Text::Closed),
+        Phase::Paid => l.t(Text::Paid),
+        _ if !state.online => l.t(Text::Offline),
+        Phase::Loading => l.t(Text::Loading),
+        Phase::Methods => l.t(Text::ChooseMethod),
+        Phase::Processing(_) => l.t(Text::Processing),
+        Phase::Failed(_, error) | Phase::Unavailable(error) => l.error(error),
     };
 
     html! {
-        <section class="ep-card" lang={l.tag()} data-edgepay-state={state} aria-busy={(state == "loading").to_string()}>
-            <h2 class="ep-title">{ l.t(Text::Title) }</h2>
-            <dl class="ep-facts">
-                <div>
-                    <dt>{ l.t(Text::Environment) }</dt>
-                    <dd data-field="environment">{ detected.environment.as_str() }</dd>
-                </div>
-                <div>
-                    <dt>{ l.t(Text::Device) }</dt>
-                    <dd data-field="device">{ format!("{} · {}", detected.device.as_str(), detected.os.as_str()) }</dd>
-                </div>
-            </dl>
-            <div class="ep-status" aria-live="polite">{ status }</div>
+        <section class="ep-card" lang={l.tag()} aria-labelledby="ep-title" data-edgepay-state={name}
+                 data-environment={state.session.as_ref().and_then(|s| s.environment).map(|e| e.as_str())}
+                 aria-busy={(name == "loading").then_some("true")}>
+            <h2 id="ep-title" class="ep-title">{ l.t(Text::Title) }</h2>
+            { summary }
+            <div class="ep-body">{ body }</div>
+            <p class="ep-sr" role="status">{ announcement }</p>
+            <p class="ep-foot">{ l.t(Text::SecuredBy) }</p>
+            if guide {
+                <Guide locale={l} open={state.guide_open} {on_close} />
+            }
         </section>
     }
 }
 
-/// Detects the shopper's environment from what this browser says about itself.
-fn detect_here() -> Detected {
-    let window = web_sys::window();
-    let navigator = window.as_ref().map(web_sys::Window::navigator);
-    let user_agent = navigator.as_ref().and_then(|n| n.user_agent().ok()).unwrap_or_default();
-    let hints = ClientHints {
-        max_touch_points: navigator.as_ref().and_then(|n| u32::try_from(n.max_touch_points()).ok()),
-        wxjs_environment: window
-            .as_ref()
-            .and_then(|w| js_sys::Reflect::get(w, &JsValue::from_str("__wxjs_environment")).ok())
-            .and_then(|v| v.as_string()),
-        platform: navigator.as_ref().and_then(|n| n.platform().ok()),
+/// Loads the session whenever `load` changes (the first time from the loader's prefetch).
+#[hook]
+fn use_load(conn: Rc<Connection>, load: u32, prefetch: Rc<RefCell<Option<JsValue>>>, dispatcher: UseReducerDispatcher<Checkout>) {
+    use_effect_with(load, move |load| {
+        let load = *load;
+        let prefetched = prefetch.borrow_mut().take().and_then(|p| p.dyn_into::<Promise>().ok());
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = api::session(&conn, prefetched).await.map(Rc::new);
+            dispatcher.dispatch(Action::Loaded(load, result));
+        });
+    });
+}
+
+/// Starts a payment for each new attempt.
+#[hook]
+fn use_pay(conn: Rc<Connection>, state: &UseReducerHandle<Checkout>) {
+    let dispatcher = state.dispatcher();
+    let method = match state.phase {
+        Phase::Processing(method) => Some(method),
+        _ => None,
     };
-    detect(&user_agent, &hints)
+    let environment = state.session.as_ref().and_then(|s| s.environment);
+    use_effect_with(state.attempt, move |attempt| {
+        let attempt = *attempt;
+        if let Some(method) = method {
+            wasm_bindgen_futures::spawn_local(async move {
+                // The worker's next action (QR code, redirect, JS bridge) is not driven yet: until it
+                // is, even a started payment cannot go on here, and the shopper is told so.
+                let error = match api::pay(&conn, method, environment).await {
+                    Ok(_) => api::ApiError::Worker { code: "action_not_supported".into(), retryable: false },
+                    Err(error) => error,
+                };
+                dispatcher.dispatch(Action::PayFailed(attempt, error));
+            });
+        }
+    });
+}
+
+/// Tells the host page: `edgepay:statechange` on every change of state, and `edgepay:success`,
+/// `edgepay:failure`, `edgepay:cancel` for the outcomes.
+#[hook]
+fn use_outcomes(host: &Element, state: &UseReducerHandle<Checkout>) {
+    let previous = use_mut_ref(|| None::<&'static str>);
+    let host = host.clone();
+    let name = state.name();
+    let phase = state.phase.clone();
+    use_effect_with(name, move |name| {
+        let detail = Object::new();
+        set(&detail, "state", &(*name).into());
+        if let Some(previous) = previous.borrow_mut().replace(name) {
+            set(&detail, "previous", &previous.into());
+        }
+        events::dispatch(&host, "edgepay:statechange", detail);
+        let outcome = Object::new();
+        let kind = match &phase {
+            Phase::Paid => Some("edgepay:success"),
+            Phase::Failed(_, error) | Phase::Unavailable(error) => {
+                set(&outcome, "code", &error.code().into());
+                set(&outcome, "retryable", &error.retryable().into());
+                Some("edgepay:failure")
+            }
+            Phase::Expired => {
+                set(&outcome, "code", &"session_expired".into());
+                set(&outcome, "retryable", &false.into());
+                Some("edgepay:failure")
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            set(&outcome, "state", &(*name).into());
+            events::dispatch(&host, kind, outcome);
+        }
+    });
+}
+
+/// Moves focus to what the shopper's last action changed (`data-ep-focus`), after the render.
+#[hook]
+fn use_focus(host: &Element, seq: u32) {
+    let host = host.clone();
+    use_effect_with(seq, move |seq| {
+        if *seq > 0 {
+            let target = host.shadow_root().and_then(|root| root.query_selector("[data-ep-focus]").ok().flatten());
+            if let Some(target) = target.and_then(|t| t.dyn_into::<HtmlElement>().ok()) {
+                let _ = target.focus();
+            }
+        }
+    });
 }

@@ -1,0 +1,223 @@
+//! The widget's state: one [`Checkout`] changed only by [`Action`]s, as in yew's
+//! `function_todomvc`. Network calls, timers and DOM events live in the components and hooks; they
+//! only dispatch actions.
+
+use std::rc::Rc;
+
+use payment_core::method::PaymentMethod;
+use payment_core::session::Status;
+use yew::Reducible;
+
+use crate::api::{ApiError, SessionView};
+
+/// What the widget is showing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Waiting for the session (skeleton).
+    Loading,
+    /// The methods that work here, and guidance for those that do not.
+    Methods,
+    /// A payment is being started with this method.
+    Processing(PaymentMethod),
+    /// Starting a payment with this method failed.
+    Failed(PaymentMethod, ApiError),
+    /// The session could not be loaded.
+    Unavailable(ApiError),
+    /// The session can no longer be paid: too late.
+    Expired,
+    /// The session can no longer be paid: closed or failed for good.
+    Closed,
+    /// The session is paid.
+    Paid,
+}
+
+/// Where keyboard focus goes after a shopper's action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// Leave it where it is (changes the shopper did not cause are announced, not focused).
+    Stay,
+    /// The message of the panel now shown.
+    Message,
+    /// A method's button (back on the list).
+    Method(PaymentMethod),
+    /// The "open in browser" button, when the guidance closes.
+    GuideOpener,
+}
+
+/// Everything the widget shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkout {
+    /// What is shown.
+    pub phase: Phase,
+    /// The session, once loaded.
+    pub session: Option<Rc<SessionView>>,
+    /// `navigator.onLine`, kept up to date by the `online`/`offline` events.
+    pub online: bool,
+    /// Whether the "open in browser" guidance is open.
+    pub guide_open: bool,
+    /// Bumped to (re)load the session; answers to an older load are ignored.
+    pub load: u32,
+    /// Bumped for each payment request; answers to an older one are ignored.
+    pub attempt: u32,
+    /// Where focus goes after the next render, and a counter that says "now".
+    pub focus: (Focus, u32),
+}
+
+impl Checkout {
+    /// The state at mount.
+    pub fn new(online: bool) -> Self {
+        Self { phase: Phase::Loading, session: None, online, guide_open: false, load: 0, attempt: 0, focus: (Focus::Stay, 0) }
+    }
+
+    /// The state's name for the host page (`edgepay:statechange`) and `data-edgepay-state`.
+    pub fn name(&self) -> &'static str {
+        match &self.phase {
+            Phase::Expired => "expired",
+            Phase::Closed => "closed",
+            Phase::Paid => "success",
+            _ if !self.online => "offline",
+            Phase::Loading => "loading",
+            Phase::Methods => "methods",
+            Phase::Processing(_) => "processing",
+            Phase::Failed(..) => "failure",
+            Phase::Unavailable(ApiError::Unreachable) => "unreachable",
+            Phase::Unavailable(_) => "error",
+        }
+    }
+
+    fn focus(&mut self, focus: Focus) {
+        self.focus = (focus, self.focus.1.wrapping_add(1));
+    }
+}
+
+/// Everything that changes the widget.
+#[derive(Debug)]
+pub enum Action {
+    /// (Re)load the session: mount, `refresh()`, retry, resume, expiry.
+    Load,
+    /// Answer `load` to the session request.
+    Loaded(u32, Result<Rc<SessionView>, ApiError>),
+    /// Connectivity changed (`online`/`offline` events).
+    Online(bool),
+    /// The shopper chose a method.
+    Choose(PaymentMethod),
+    /// Answer `attempt` to the payment request (only failures, until the worker drives payments).
+    PayFailed(u32, ApiError),
+    /// The shopper tries again: the failed method, or loading the session.
+    Retry,
+    /// The shopper goes back to the list (another method), from a failure.
+    Back,
+    /// The shopper cancels the payment being started.
+    Cancel,
+    /// The shopper opens or closes the "open in browser" guidance.
+    Guide(bool),
+}
+
+impl Reducible for Checkout {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            Action::Load => {
+                next.load = next.load.wrapping_add(1);
+                if matches!(next.phase, Phase::Unavailable(_)) {
+                    next.phase = Phase::Loading;
+                }
+            }
+            Action::Loaded(load, _) if load != self.load => return self,
+            Action::Loaded(_, Ok(session)) => {
+                next.phase = match session.status {
+                    Status::Expired => Phase::Expired,
+                    Status::Failed | Status::Closed => Phase::Closed,
+                    s if s.is_paid() => Phase::Paid,
+                    // A shopper reading a failure keeps reading it; the list is up to date behind.
+                    _ => match next.phase {
+                        Phase::Processing(_) | Phase::Failed(..) => next.phase,
+                        _ => Phase::Methods,
+                    },
+                };
+                // After the shopper's "Try again", focus goes to what the answer shows.
+                if self.phase == Phase::Loading && self.focus.0 == Focus::Message {
+                    match (&next.phase, session.methods.first()) {
+                        (Phase::Methods, Some(first)) => next.focus(Focus::Method(*first)),
+                        _ => next.focus(Focus::Message),
+                    }
+                }
+                next.session = Some(session);
+            }
+            Action::Loaded(_, Err(error)) => {
+                // A session already shown stays shown: a failed background reload changes nothing.
+                if next.session.is_none() {
+                    next.phase = Phase::Unavailable(error);
+                    if self.focus.0 == Focus::Message {
+                        next.focus(Focus::Message);
+                    }
+                }
+            }
+            Action::Online(online) => {
+                next.online = online;
+                // Resume: load what could not load while offline, and whatever changed meanwhile
+                // (the session may have been paid elsewhere, or expired).
+                if online && matches!(next.phase, Phase::Loading | Phase::Methods | Phase::Unavailable(ApiError::Unreachable)) {
+                    next.load = next.load.wrapping_add(1);
+                }
+            }
+            Action::Choose(method) => {
+                if self.phase != Phase::Methods {
+                    return self;
+                }
+                next.phase = Phase::Processing(method);
+                next.attempt = next.attempt.wrapping_add(1);
+                next.focus(Focus::Message);
+            }
+            Action::Retry => {
+                match &self.phase {
+                    Phase::Failed(method, _) => {
+                        next.phase = Phase::Processing(*method);
+                        next.attempt = next.attempt.wrapping_add(1);
+                    }
+                    Phase::Unavailable(_) => {
+                        next.phase = Phase::Loading;
+                        next.load = next.load.wrapping_add(1);
+                    }
+                    _ => return self,
+                }
+                next.focus(Focus::Message);
+            }
+            Action::PayFailed(attempt, error) => {
+                let Phase::Processing(method) = self.phase else { return self };
+                if attempt != self.attempt {
+                    return self;
+                }
+                next.phase = Phase::Failed(method, error);
+                next.focus(Focus::Message);
+            }
+            Action::Back | Action::Cancel => {
+                let Some(method) = method_of(&self.phase) else { return self };
+                next.phase = Phase::Methods;
+                // An answer to the abandoned request must not come back as a failure.
+                next.attempt = next.attempt.wrapping_add(1);
+                next.focus(Focus::Method(method));
+            }
+            Action::Guide(open) => {
+                if next.guide_open == open {
+                    return self;
+                }
+                next.guide_open = open;
+                if !open {
+                    next.focus(Focus::GuideOpener);
+                }
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+/// The method being started or that failed.
+pub fn method_of(phase: &Phase) -> Option<PaymentMethod> {
+    match phase {
+        Phase::Processing(method) | Phase::Failed(method, _) => Some(*method),
+        _ => None,
+    }
+}
