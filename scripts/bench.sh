@@ -7,6 +7,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 cd "$ROOT"
 echo "# $(date -u +%Y-%m-%d), $(nproc) cores, $(/usr/bin/chromium --version 2>/dev/null), node $(node --version)"
 echo "## widget"
-node bench/widget.mjs
+# Checks the widget's budgets (PASS/FAIL lines); a failed budget fails this script, after the rest ran.
+widget=0
+node bench/widget.mjs || widget=$?
 echo "## sandbox"
 node bench/sandbox.mjs
+echo "## worker" && node bench/worker.mjs || widget=$?
+exit "$widget"

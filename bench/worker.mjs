@@ -1,0 +1,356 @@
+// The worker against its budgets (issue 5 "Performance"), measured in workerd (Miniflare) running the
+// real build (edge-worker/build/, from ./scripts/build-worker.sh) against the provider sandbox:
+//   node bench/worker.mjs        (after cargo build -p sandbox and ./scripts/build-worker.sh; scripts/bench.sh does both)
+// Prints a table and PASS/FAIL per budget; exits 1 when a budget fails.
+//
+// CPU per request: utime+stime of the workerd process(es) under this Node process (/proc/<pid>/stat,
+// clock ticks of 10 ms), read before and after N sequential requests of one kind (after a warm-up of
+// the same kind), divided by N. It is everything workerd does for the request: its HTTP server and
+// Miniflare's entry worker, the worker's wasm, the session's Durable Object (a second invocation in
+// the same process), the outgoing provider request and, for a fresh callback, the alarm that signs
+// and delivers the merchant webhook. The sandbox and this script run in other processes (not counted).
+// Each phase gets its own workerd (a fresh Miniflare), so alarms that one phase schedules (provider
+// queries 10 s after a pay) do not land in another phase's figures.
+//
+// Status poll throughput: BENCH_CONCURRENCY (default 32) keep-alive connections for BENCH_SECONDS
+// (default 5) of GET /v1/sessions/{id} on one open session, from this process on the same cores.
+// "On one core" is read as requests per CPU-second of workerd (what one core given to workerd
+// sustains); the wall-clock rate is printed too.
+//
+// Callback → webhook: for BENCH_CALLBACKS (default 200) fresh sessions per provider, each paid at
+// the sandbox with its callbacks dropped (PUT /sandbox/control/faults {"callbacks":"drop"}), then
+// t0 = just before this script asks the sandbox to send the callback (POST …/notify, which sends it
+// regardless of the drop fault), t1 = when the signed webhook's request reaches this script's
+// receiver. One at a time, so it is the unloaded latency; it includes the sandbox signing the callback.
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { freePort, startSandbox } from '../scripts/stack.mjs';
+
+const MINIFLARE_VERSION = JSON.parse(readFileSync(new URL('../node_modules/miniflare/package.json', import.meta.url), 'utf8')).version;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const N = Number(process.env.BENCH_N ?? 200);
+const CALLBACKS = Number(process.env.BENCH_CALLBACKS ?? 200);
+const BATCH = 50; // fresh sessions prepared, then notified, well within the worker's 10 s query delay
+const WARMUP = 20;
+// BENCH_DO_STORAGE=memory: the Durable Objects keep their storage in memory (Miniflare's
+// unsafeEphemeralDurableObjects) instead of Miniflare's default, one SQLite file on disk per object;
+// a diagnosis of how much of the figures is that local storage. Budgets are judged on the default.
+const MEMORY_STORAGE = process.env.BENCH_DO_STORAGE === 'memory';
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+
+const API_KEY = `sk_test_bench_${crypto.randomBytes(12).toString('hex')}`;
+const WEBHOOK_SECRET = `whsec_${crypto.randomBytes(32).toString('base64')}`;
+
+const BUDGET = { pay: 2, callback: 1, pollPerSecond: 2000, webhookP99: 50 };
+
+// ---------- workerd CPU time ----------
+
+/** The pids of the workerd processes below this Node process. */
+function workerdPids() {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm=']).toString().trim().split('\n');
+  const procs = rows.map((r) => r.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: +pid, ppid: +ppid, comm }));
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) (mine.add(p.pid), (grew = true));
+  }
+  return procs.filter((p) => mine.has(p.pid) && p.comm.startsWith('workerd')).map((p) => p.pid);
+}
+
+/** utime+stime of workerd, in milliseconds (`sys`: stime alone). */
+function workerdCpu(pids) {
+  let user = 0;
+  let sys = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    user += Number(fields[11]); // field 14 of proc(5)
+    sys += Number(fields[12]); // field 15
+  }
+  return { total: (user + sys) * TICK_MS, sys: sys * TICK_MS };
+}
+const workerdCpuMs = (pids) => workerdCpu(pids).total;
+
+// ---------- HTTP ----------
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function request(method, url, { headers = {}, body = '' } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function json(method, url, body, headers = {}) {
+  const response = await request(method, url, { headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? '' : JSON.stringify(body) });
+  return { status: response.status, body: response.text ? JSON.parse(response.text) : null };
+}
+
+// ---------- the stack ----------
+
+const sandbox = await startSandbox({ name: 'bench-worker', callbackScale: 0.001 });
+const config = (await json('GET', `${sandbox.url}/sandbox/worker-config`)).body;
+
+// The merchant's webhook receiver: resolves the waiter for a session when its event arrives.
+const waiters = new Map();
+let webhooks = 0;
+const hooks = http.createServer((req, res) => {
+  const arrived = performance.now();
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    webhooks++;
+    res.writeHead(204).end();
+    for (const [id, resolve] of waiters) {
+      if (body.includes(id)) {
+        waiters.delete(id);
+        resolve(arrived);
+      }
+    }
+  });
+});
+await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
+
+let mf;
+let worker;
+
+/** A fresh workerd running the worker (the previous one disposed first). */
+async function freshWorker() {
+  await mf?.dispose();
+  const port = await freePort();
+  worker = `http://127.0.0.1:${port}`;
+  mf = new Miniflare({
+    host: '127.0.0.1',
+    port,
+    modules: true,
+    scriptPath: path.join(ROOT, 'edge-worker/build/index.js'),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: COMPATIBILITY_DATE,
+    cf: false,
+    durableObjects: { SESSIONS: 'SessionObject' },
+    unsafeEphemeralDurableObjects: MEMORY_STORAGE,
+    bindings: {
+      ...config,
+      MERCHANT_API_KEY: API_KEY,
+      SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
+      DATA_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
+      PUBLIC_BASE_URL: worker,
+      MERCHANT_WEBHOOK_URL: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`,
+      MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
+  });
+  await mf.ready;
+  const pids = workerdPids();
+  if (pids.length === 0) throw new Error('no workerd process found under this process');
+  return pids;
+}
+
+async function createSession(methods) {
+  const r = await json('POST', `${worker}/v1/sessions`, { order_id: `bench-${crypto.randomUUID()}`, amount: 6800, currency: 'CNY', description: 'bench', methods }, { authorization: `Bearer ${API_KEY}` });
+  if (r.status !== 201) throw new Error(`create session: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+async function pay(session, method) {
+  const r = await json('POST', `${worker}/v1/sessions/${session.id}/pay`, { method }, { authorization: `Bearer ${session.client_secret}`, 'user-agent': DESKTOP_UA });
+  if (r.status !== 200) throw new Error(`pay ${method}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+async function poll(session) {
+  const r = await request('GET', `${worker}/v1/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.client_secret}`, 'user-agent': DESKTOP_UA } });
+  if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.text}`);
+}
+
+const PROVIDER = { alipay_qr: 'alipay', wechat_native: 'wechatpay', unionpay_pc: 'unionpay' };
+
+/**
+ * Pays `session` with `method` at the worker and makes the order exist at the sandbox; resolves
+ * with the provider's order number. (UnionPay's order exists once the shopper's browser posts the
+ * form to the gateway; Alipay's and WeChat's are found by their QR code.)
+ */
+async function payAndLocate(session, method) {
+  const action = await pay(session, method);
+  if (method === 'unionpay_pc') {
+    const gateway = await request('POST', action.action, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(action.fields).toString() });
+    if (gateway.status !== 302) throw new Error(`unionpay gateway: ${gateway.status}`);
+    return action.fields.find(([k]) => k === 'orderId')[1];
+  }
+  return action.data;
+}
+
+async function sandboxOrderNumbers(located) {
+  const orders = (await json('GET', `${sandbox.url}/sandbox/control/orders`)).body;
+  const byQr = new Map(orders.filter((o) => o.detail?.qr_data).map((o) => [o.detail.qr_data, o.out_trade_no]));
+  return located.map((l) => byQr.get(l) ?? l);
+}
+
+async function sandboxPay(provider, no) {
+  const r = await json('POST', `${sandbox.url}/sandbox/control/orders/${provider}/${no}/pay`);
+  if (r.status !== 200) throw new Error(`sandbox pay ${provider} ${no}: ${r.status}`);
+}
+
+async function sandboxNotify(provider, no) {
+  const r = await json('POST', `${sandbox.url}/sandbox/control/orders/${provider}/${no}/notify`, { times: 1 });
+  if (r.status !== 200 || r.body.acknowledged !== 1) throw new Error(`notify ${provider} ${no}: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** CPU per call of `fn` over `n` sequential calls, after `WARMUP` uncounted ones. */
+async function cpuPer(pids, n, fn) {
+  for (let i = 0; i < WARMUP; i++) await fn(i, true);
+  const cpu0 = workerdCpu(pids);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await fn(i, false);
+  const wall = performance.now() - t0;
+  const cpu1 = workerdCpu(pids);
+  return { cpuMs: (cpu1.total - cpu0.total) / n, sysMs: (cpu1.sys - cpu0.sys) / n, wallMs: wall / n, n };
+}
+
+class Done extends Error {}
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+const rows = [];
+const row = (what, figure, budget, pass) => rows.push({ what, figure, budget, pass });
+const ms = (x) => `${x.toFixed(2)} ms`;
+/** A CPU figure: total, then how much of it the kernel (sys) and the wall time per request. */
+const cpuFigure = (c) => `${ms(c.cpuMs)} (sys ${c.sysMs.toFixed(2)}, wall ${ms(c.wallMs)})`;
+
+try {
+  // ---- idle: what workerd burns doing nothing (subtracted from nothing; for reading the rest) ----
+  let pids = await freshWorker();
+  {
+    const c0 = workerdCpuMs(pids);
+    await new Promise((r) => setTimeout(r, 2000));
+    row('workerd idle, CPU per second', ms((workerdCpuMs(pids) - c0) / 2), '', null);
+    // Baselines: the HTTP server, Miniflare's entry worker, the wasm router; then a Durable Object round trip.
+    const health = await cpuPer(pids, 1000, async () => {
+      const r = await request('GET', `${worker}/v1/health`);
+      if (r.status !== 200) throw new Error(`health: ${r.status}`);
+    });
+    row(`GET /v1/health (no Durable Object, no crypto), CPU per request (n=${health.n})`, cpuFigure(health), '', null);
+  }
+
+  // ---- status poll: CPU per request, then throughput ----
+  {
+    const session = await createSession();
+    const c = await cpuPer(pids, Math.max(N, 1000), () => poll(session));
+    row(`status poll GET /v1/sessions/{id}, CPU per request (n=${c.n}, sequential)`, cpuFigure(c), '', null);
+    const cpu0 = workerdCpuMs(pids);
+    const deadline = Date.now() + SECONDS * 1000;
+    const started = performance.now();
+    let done = 0;
+    let bad = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (Date.now() < deadline) {
+          try {
+            await poll(session);
+            done++;
+          } catch {
+            bad++;
+          }
+        }
+      }),
+    );
+    const wallS = (performance.now() - started) / 1000;
+    const cpuS = (workerdCpuMs(pids) - cpu0) / 1000;
+    const perCpuSecond = done / cpuS;
+    row(`status poll throughput, ${CONCURRENCY} keep-alive connections, ${SECONDS} s (${bad} errors)`, `${Math.round(done / wallS)} req/s wall; workerd used ${(cpuS / wallS).toFixed(2)} cores`, '', null);
+    row('status poll per workerd CPU-second (≈ one core)', `${Math.round(perCpuSecond)} req/s`, `≥ ${BUDGET.pollPerSecond} req/s`, perCpuSecond >= BUDGET.pollPerSecond && bad === 0);
+  }
+
+  // ---- session creation (no budget; for reading the rest) and pay, per method, each in a fresh workerd ----
+  for (const method of ['alipay_qr', 'wechat_native', 'unionpay_pc']) {
+    pids = await freshWorker();
+    const sessions = [];
+    const made = await cpuPer(pids, N, async () => sessions.push(await createSession([method])));
+    if (method === 'alipay_qr') row(`create session POST /v1/sessions (n=${made.n})`, cpuFigure(made), '', null);
+    const c = await cpuPer(pids, N - WARMUP, (i, warm) => pay(sessions[warm ? i : WARMUP + i], method));
+    const what = { alipay_qr: 'RSA sign + verify + sandbox round trip', wechat_native: 'RSA sign + verify + sandbox round trip', unionpay_pc: 'RSA sign, no round trip' }[method];
+    if (c.wallMs * c.n > 9000) console.error(`note: ${method} pays took ${(c.wallMs * c.n / 1000).toFixed(1)} s; provider queries (10 s after a pay) may be in the figure`);
+    row(`pay ${method} (${what}), CPU per request (n=${c.n})`, cpuFigure(c), `≤ ${BUDGET.pay} ms`, c.cpuMs <= BUDGET.pay);
+  }
+
+  // ---- callbacks: duplicates, then fresh ones with the webhook latency, per provider ----
+  const latencies = [];
+  // (In-memory Durable Objects cannot take alarms: workerd aborts on the first webhook alarm.)
+  for (const method of MEMORY_STORAGE ? [] : ['alipay_qr', 'wechat_native', 'unionpay_pc']) {
+    const provider = PROVIDER[method];
+    pids = await freshWorker();
+    await json('PUT', `${sandbox.url}/sandbox/control/faults`, { callbacks: 'drop' });
+
+    // A verified callback the worker already knows (the provider's retries): verify, ask the object, acknowledge.
+    const known = await createSession([method]);
+    const [knownNo] = await sandboxOrderNumbers([await payAndLocate(known, method)]);
+    await sandboxPay(provider, knownNo);
+    const dup = await cpuPer(pids, N, () => sandboxNotify(provider, knownNo));
+    row(`callback ${provider}, a repeat of a recorded one (n=${dup.n})`, cpuFigure(dup), '', null);
+
+    // Fresh: the transition, the outbox, the alarm, the signed webhook.
+    let cpu = 0;
+    const mine = [];
+    for (let done = 0; done < CALLBACKS; done += BATCH) {
+      const k = Math.min(BATCH, CALLBACKS - done);
+      const sessions = [];
+      const located = [];
+      for (let i = 0; i < k; i++) {
+        const s = await createSession([method]);
+        sessions.push(s);
+        located.push(await payAndLocate(s, method));
+      }
+      const numbers = await sandboxOrderNumbers(located);
+      for (const no of numbers) await sandboxPay(provider, no);
+      const c0 = workerdCpuMs(pids);
+      for (let i = 0; i < k; i++) {
+        const arrived = new Promise((resolve) => waiters.set(sessions[i].id, resolve));
+        const t0 = performance.now();
+        await sandboxNotify(provider, numbers[i]);
+        const t1 = await Promise.race([arrived, new Promise((r) => setTimeout(() => r(null), 10_000))]);
+        if (t1 === null) throw new Error(`no webhook within 10 s for ${provider} session ${sessions[i].id}`);
+        mine.push(t1 - t0);
+      }
+      await new Promise((r) => setTimeout(r, 100)); // the alarm records the delivery
+      cpu += workerdCpuMs(pids) - c0;
+    }
+    await json('PUT', `${sandbox.url}/sandbox/control/faults`, {});
+    const perFresh = cpu / CALLBACKS;
+    row(`callback ${provider}, fresh: verify + transition + outbox + alarm + signed webhook (n=${CALLBACKS})`, ms(perFresh), `≤ ${BUDGET.callback} ms`, perFresh <= BUDGET.callback);
+    const sorted = [...mine].sort((a, b) => a - b);
+    row(`callback ${provider} → webhook latency p50 / p95 / p99 / max`, `${[0.5, 0.95, 0.99].map((q) => quantile(sorted, q).toFixed(1)).join(' / ')} / ${sorted.at(-1).toFixed(1)} ms`, '', null);
+    latencies.push(...mine);
+  }
+  const all = [...latencies].sort((a, b) => a - b);
+  if (all.length === 0) throw new Done();
+  const p99 = quantile(all, 0.99);
+  row(`callback → webhook, all providers (n=${all.length}) p50 / p95 / p99`, `${[0.5, 0.95].map((q) => quantile(all, q).toFixed(1)).join(' / ')} / ${p99.toFixed(1)} ms`, `p99 ≤ ${BUDGET.webhookP99} ms`, p99 <= BUDGET.webhookP99);
+} catch (e) {
+  if (!(e instanceof Done)) throw e;
+} finally {
+  await mf?.dispose();
+  agent.destroy();
+  await sandbox.stop();
+  await new Promise((r) => hooks.close(r));
+}
+
+console.log(`# ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}, Miniflare ${MINIFLARE_VERSION} (workerd), Durable Object storage ${MEMORY_STORAGE ? 'in memory (diagnosis)' : 'on disk (default)'}, CPU tick ${TICK_MS} ms`);
+console.log('| measurement | figure | budget | |\n|---|---:|---:|---|');
+for (const r of rows) console.log(`| ${r.what} | ${r.figure} | ${r.budget} | ${r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL'} |`);
+const failed = rows.filter((r) => r.pass === false);
+for (const r of failed) console.log(`FAIL: ${r.what}: ${r.figure} (budget ${r.budget})`);
+process.exit(failed.length ? 1 : 0);
