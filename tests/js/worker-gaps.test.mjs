@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { WORKER_OPTIONS } from './worker-harness.mjs';
 import { Webhook } from 'standardwebhooks';
 import { freePort, startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const API_KEY = 'sk_test_gaps_flow_0123456789';
 const SESSION_SECRET = 'gaps-flow-session-secret-0123456789abcdef';
 const DATA_ENCRYPTION_KEY = crypto.randomBytes(32).toString('base64');
@@ -34,14 +34,8 @@ let endpointDown = false;
 
 function startWorker(config) {
   return new Miniflare({
-    host: '127.0.0.1',
+    ...WORKER_OPTIONS,
     port,
-    modules: true,
-    scriptPath: path.join(ROOT, 'edge-worker/build/index.js'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    cf: false,
-    durableObjects: { SESSIONS: 'SessionObject' },
     durableObjectsPersist: persistDir,
     bindings: {
       ...config,

@@ -9,12 +9,12 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { WORKER_OPTIONS } from './worker-harness.mjs';
 import { Webhook } from 'standardwebhooks';
 import { freePort, startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const API_KEY = 'sk_test_refunds_flow_0123456789';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('edgepay-test-webhook-secret-32bytes!!').toString('base64')}`;
 
@@ -39,14 +39,8 @@ before(async () => {
   const port = await freePort();
   workerUrl = `http://127.0.0.1:${port}`;
   mf = new Miniflare({
-    host: '127.0.0.1',
+    ...WORKER_OPTIONS,
     port,
-    modules: true,
-    scriptPath: path.join(ROOT, 'edge-worker/build/index.js'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    cf: false,
-    durableObjects: { SESSIONS: 'SessionObject' },
     bindings: {
       ...config,
       MERCHANT_API_KEY: API_KEY,

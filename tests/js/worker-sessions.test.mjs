@@ -7,23 +7,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { WORKER_OPTIONS } from './worker-harness.mjs';
 import { USER_AGENTS } from './browser.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const API_KEY = 'sk_test_merchant_key_0123456789abcdef';
 const SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789';
 const instances = [];
 
 function worker(bindings = { MERCHANT_API_KEY: API_KEY, SESSION_SECRET }) {
   const mf = new Miniflare({
-    host: '127.0.0.1',
-    modules: true,
-    scriptPath: path.join(ROOT, 'edge-worker/build/index.js'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    cf: false,
-    durableObjects: { SESSIONS: 'SessionObject' },
+    ...WORKER_OPTIONS,
     bindings,
   });
   instances.push(mf);

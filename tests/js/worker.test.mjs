@@ -5,23 +5,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { Miniflare } from 'miniflare';
+import { WORKER_OPTIONS } from './worker-harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOP = 'http://shop.example';
 // The same compatibility date as production.
-const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(
-  /^compatibility_date\s*=\s*"([^"]+)"/m,
-)[1];
 const instances = [];
 
 function worker(bindings = {}) {
   const mf = new Miniflare({
-    host: '127.0.0.1',
-    modules: true,
-    scriptPath: path.join(ROOT, 'edge-worker/build/index.js'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    cf: false, // offline: never fetch the Request.cf object
+    ...WORKER_OPTIONS,
     bindings: { ALLOWED_ORIGINS: `${SHOP}, http://other-shop.example`, ...bindings },
   });
   instances.push(mf);
