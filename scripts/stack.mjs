@@ -104,7 +104,7 @@ async function stopProcess(proc) {
 }
 
 /**
- * The demo merchant's own worker secrets (API key, session secret), made once per stack name and
+ * The demo merchant's own worker secrets (API key, session secret, webhook secret), made once per stack name and
  * kept in the ignored state folder so that restarts keep sessions valid.
  */
 function merchantSecrets(name) {
@@ -114,6 +114,7 @@ function merchantSecrets(name) {
     MERCHANT_API_KEY: `sk_test_${crypto.randomBytes(24).toString('hex')}`,
     SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
     DATA_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
+    MERCHANT_WEBHOOK_SECRET: `whsec_${crypto.randomBytes(32).toString('base64')}`,
     ...existing,
   };
   if (Object.keys(secrets).length !== Object.keys(existing).length) {
@@ -182,7 +183,10 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     const envFile = path.join(STATE, 'wrangler', `${name}.env`);
     mkdirSync(path.dirname(envFile), { recursive: true });
     const secrets = merchantSecrets(name);
-    const settings = { ...providerConfig, ...secrets, PUBLIC_BASE_URL: workerUrl, ALLOWED_ORIGINS: shopOrigins.join(',') };
+    const settings = {
+      ...providerConfig, ...secrets, PUBLIC_BASE_URL: workerUrl, ALLOWED_ORIGINS: shopOrigins.join(','),
+      MERCHANT_WEBHOOK_URL: `${shopOrigins[0]}/webhooks/edgepay`,
+    };
     writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n', { mode: 0o600 });
     const wrangler = start(
       'wrangler',
@@ -200,8 +204,9 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
       'demo-site',
       bin('demo-site'),
       ['--port', String(shopPort), '--worker-url', workerUrl, '--widget-dir', path.join(ROOT, 'checkout-wasm', 'pkg')],
-      // The shop is the merchant's backend: it creates sessions with the merchant's API key.
-      { logDir, env: { EDGEPAY_MERCHANT_API_KEY: secrets.MERCHANT_API_KEY } },
+      // The shop is the merchant's backend: it creates sessions with the merchant's API key and
+      // verifies the worker's webhooks with the webhook secret.
+      { logDir, env: { EDGEPAY_MERCHANT_API_KEY: secrets.MERCHANT_API_KEY, EDGEPAY_WEBHOOK_SECRET: secrets.MERCHANT_WEBHOOK_SECRET } },
     );
     procs.push(shop);
     const shopUrl = await listeningUrl(shop);

@@ -1,10 +1,13 @@
 //! The demo shop and its merchant backend: serves the shop page that embeds the widget, creating a
 //! checkout session at the worker for every page view (as a merchant's server does), and the
-//! widget's files.
+//! widget's files; receives the worker's webhooks (`POST /webhooks/edgepay`, verified per Standard
+//! Webhooks, idempotent by `webhook-id`) and shows the orders (`GET /orders`) with each session's
+//! audit trail from the worker (`GET /orders/{session_id}`).
 //!
-//! Usage: `demo-site --worker-url URL --widget-dir DIR [--port N] [--merchant-api-key-file FILE]`
-//! (0 picks a free port). The merchant API key comes from the file or from the environment variable
-//! `EDGEPAY_MERCHANT_API_KEY`. Prints `listening on http://127.0.0.1:PORT` once it accepts
+//! Usage: `demo-site --worker-url URL --widget-dir DIR [--port N] [--merchant-api-key-file FILE]
+//! [--webhook-secret-file FILE]` (0 picks a free port). The merchant API key comes from the file or
+//! from the environment variable `EDGEPAY_MERCHANT_API_KEY`; the webhook secret (`whsec_…`) from its
+//! file or `EDGEPAY_WEBHOOK_SECRET` (without one, webhooks are refused with 503). Prints `listening on http://127.0.0.1:PORT` once it accepts
 //! connections; stops on Ctrl-C or SIGTERM.
 
 use std::convert::Infallible;
@@ -13,25 +16,30 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use futures_util::stream::{self, StreamExt};
+use payment_core::native::HmacKey;
+use payment_core::webhook::WebhookSecret;
 use serde_json::{json, Value};
+
+mod orders;
+use orders::{order_page, orders_page, receive_webhook, OrderBook};
 
 const SHOP_PAGE: &str = include_str!("../static/index.html");
 /// Where the shop page is split: what comes before goes out before the session exists.
 const FLUSH_MARK: &str = "<!-- flush -->";
 /// What the demo shop sells: the amount is decided here, on the merchant's server, never in the page.
 const PRODUCT: (&str, u64) = ("凤凰单丛 · Phoenix oolong, 250 g", 6800);
-const USAGE: &str = "usage: demo-site --worker-url URL --widget-dir DIR [--port N] [--merchant-api-key-file FILE]\n\
-                     (or the merchant API key in EDGEPAY_MERCHANT_API_KEY)";
+const USAGE: &str = "usage: demo-site --worker-url URL --widget-dir DIR [--port N] [--merchant-api-key-file FILE] [--webhook-secret-file FILE]\n\
+                     (or the merchant API key in EDGEPAY_MERCHANT_API_KEY, the webhook secret in EDGEPAY_WEBHOOK_SECRET)";
 
 /// The merchant's API key for the worker. Never printed.
 struct ApiKey(String);
@@ -48,6 +56,7 @@ struct Settings {
     worker_url: String,
     widget_dir: PathBuf,
     api_key: ApiKey,
+    webhook_secret: Option<WebhookSecret>,
 }
 
 #[derive(Debug)]
@@ -57,11 +66,18 @@ struct AppState {
     widget_dir: PathBuf,
     http: reqwest::Client,
     orders: AtomicU64,
+    /// The HMAC key of the webhook secret; `None` refuses every webhook.
+    webhook_key: Option<HmacKey>,
+    book: Mutex<OrderBook>,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let settings = match parse_args(std::env::args().skip(1), std::env::var("EDGEPAY_MERCHANT_API_KEY").ok()) {
+    let settings = match parse_args(
+        std::env::args().skip(1),
+        std::env::var("EDGEPAY_MERCHANT_API_KEY").ok(),
+        std::env::var("EDGEPAY_WEBHOOK_SECRET").ok(),
+    ) {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("demo-site: {message}\n{USAGE}");
@@ -88,9 +104,14 @@ async fn main() -> ExitCode {
         widget_dir: settings.widget_dir,
         http,
         orders: AtomicU64::new(0),
+        webhook_key: settings.webhook_secret.map(|secret| HmacKey::new(secret.key_bytes())),
+        book: Mutex::new(OrderBook::default()),
     });
     let app = Router::new()
         .route("/", get(shop))
+        .route("/webhooks/edgepay", post(receive_webhook))
+        .route("/orders", get(orders_page))
+        .route("/orders/{session_id}", get(order_page))
         .route("/widget/{file}", get(widget_file))
         .with_state(state);
 
@@ -178,7 +199,11 @@ async fn create_session(state: &AppState, expires_in: Option<u64>) -> Result<(St
         return Err(format!("The payment worker refused to create a session ({status}, {code})."));
     }
     match (answer["id"].as_str(), answer["client_secret"].as_str()) {
-        (Some(id), Some(secret)) => Ok((id.to_owned(), secret.to_owned())),
+        (Some(id), Some(secret)) => {
+            let order_id = body["order_id"].as_str().unwrap_or_default().to_owned();
+            state.book().created(id, order_id, PRODUCT.1);
+            Ok((id.to_owned(), secret.to_owned()))
+        }
         _ => Err("The payment worker's answer had no session id or client secret.".to_owned()),
     }
 }
@@ -220,8 +245,12 @@ fn escape_html(value: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>, key_from_env: Option<String>) -> Result<Settings, String> {
-    let (mut port, mut worker_url, mut widget_dir, mut key_file) = (0, None, None, None);
+fn parse_args(
+    mut args: impl Iterator<Item = String>,
+    key_from_env: Option<String>,
+    webhook_secret_from_env: Option<String>,
+) -> Result<Settings, String> {
+    let (mut port, mut worker_url, mut widget_dir, mut key_file, mut secret_file) = (0, None, None, None, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -232,6 +261,7 @@ fn parse_args(mut args: impl Iterator<Item = String>, key_from_env: Option<Strin
             "--worker-url" => worker_url = Some(value()?),
             "--widget-dir" => widget_dir = Some(PathBuf::from(value()?)),
             "--merchant-api-key-file" => key_file = Some(PathBuf::from(value()?)),
+            "--webhook-secret-file" => secret_file = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument: {other}")),
         }
     }
@@ -248,11 +278,22 @@ fn parse_args(mut args: impl Iterator<Item = String>, key_from_env: Option<Strin
     if api_key.is_empty() {
         return Err("the merchant API key is empty".into());
     }
+    let webhook_secret = match secret_file {
+        Some(file) => Some(
+            std::fs::read_to_string(&file).map_err(|e| format!("--webhook-secret-file {}: {e}", file.display()))?,
+        ),
+        None => webhook_secret_from_env.filter(|s| !s.trim().is_empty()),
+    };
+    let webhook_secret = webhook_secret
+        .map(|text| WebhookSecret::parse(&text, "EDGEPAY_WEBHOOK_SECRET"))
+        .transpose()
+        .map_err(|_| "the webhook secret is not whsec_ + base64 of 24 to 64 bytes".to_owned())?;
     Ok(Settings {
         port,
         worker_url,
         widget_dir: widget_dir.ok_or("--widget-dir is required")?,
         api_key: ApiKey(api_key),
+        webhook_secret,
     })
 }
 

@@ -1,12 +1,15 @@
 //! The demo shop binary: the merchant backend creates a session at the worker for every shop page
-//! view and hands it to the widget in the page; it serves the widget files and nothing else.
+//! view and hands it to the widget in the page; it serves the widget files; it receives the
+//! worker's webhooks (verified, idempotent) and shows the orders with their status.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::mpsc;
 
-use edgepay_tests::{http_get, Server};
+use edgepay_tests::{http_get, http_request, HttpResponse, Server};
+use payment_core::native::{block_on, HmacKey};
+use payment_core::webhook::{self, WebhookSecret};
 
 fn widget_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("edgepay-demo-site-test-{}", std::process::id()));
@@ -171,4 +174,151 @@ fn refuses_to_start_without_a_widget_build_or_a_merchant_key() {
     let output = without_key.output().expect("runs");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("merchant API key is required"));
+}
+
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// Delivers `body` to the shop's webhook endpoint as the worker does, signed with `secret`.
+fn deliver(server: &Server, secret: &str, id: &str, timestamp: u64, body: &str) -> HttpResponse {
+    let key = HmacKey::new(WebhookSecret::parse(secret, "test").expect("secret").key_bytes());
+    let headers = block_on(webhook::sign_headers(&key, id, timestamp, body.as_bytes())).expect("sign");
+    let mut pairs = headers.pairs().to_vec();
+    pairs.push(("content-type", "application/json"));
+    http_request("POST", &format!("{}/webhooks/edgepay", server.url()), &pairs, body.as_bytes())
+}
+
+fn event(id: &str, kind: &str, created_at: u64, session: &str, order: &str) -> String {
+    serde_json::json!({
+        "id": id, "type": kind, "created_at": created_at,
+        "data": {"session_id": session, "order_id": order, "amount": 6800, "currency": "CNY"},
+    })
+    .to_string()
+}
+
+/// The row of `session` on the orders page.
+fn row<'a>(page: &'a str, session: &str) -> &'a str {
+    let start = page.find(&format!(r#"<tr data-session="{session}""#)).unwrap_or_else(|| panic!("no row for {session}: {page}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</tr>").expect("row end")]
+}
+
+#[test]
+fn webhooks_are_verified_applied_once_and_show_on_the_orders_page() {
+    let dir = widget_dir().join("webhooks");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("edgepay.js"), "export function mount() {}").expect("write");
+    let key_file = dir.join("merchant-key");
+    std::fs::write(&key_file, "sk_test_demo_key").expect("write");
+    let secret_file = dir.join("webhook-secret");
+    std::fs::write(&secret_file, format!("{WEBHOOK_SECRET}\n")).expect("write");
+    let (worker, _seen) = fake_worker(
+        "201 Created",
+        r#"{"id":"cs_bbbbbbbbbbbbbbbbbbbbbbbb","client_secret":"cs_bbbbbbbbbbbbbbbbbbbbbbbb_secret_x","status":"open","amount":6800,"currency":"CNY","expires_at":1}"#,
+    );
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_demo-site"),
+        &[
+            "--port", "0",
+            "--worker-url", &worker,
+            "--widget-dir", dir.to_str().expect("utf-8"),
+            "--merchant-api-key-file", key_file.to_str().expect("utf-8"),
+            "--webhook-secret-file", secret_file.to_str().expect("utf-8"),
+        ],
+    );
+    let orders = http_get(&format!("{}/orders", server.url()));
+    assert_eq!(orders.status, 200);
+    assert!(orders.body.contains("Orders · 订单") && orders.body.contains("No orders yet"), "{}", orders.body);
+
+    // A page view creates a session: the order is listed, open, with the shop's amount.
+    assert_eq!(http_get(&format!("{}/", server.url())).status, 200);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    let open = row(&orders, "cs_bbbbbbbbbbbbbbbbbbbbbbbb");
+    assert!(open.contains(r#"data-status="open""#) && open.contains("¥68.00") && open.contains("demo-"), "{open}");
+    assert!(open.contains(r#"<a href="/orders/cs_bbbbbbbbbbbbbbbbbbbbbbbb">"#), "{open}");
+    assert!(!orders.contains("secret"), "no client secret on the orders page: {orders}");
+
+    // A valid delivery is applied; its repeat answers 200 and changes nothing.
+    let t = now();
+    let paid = event("evt_paid1", "payment.succeeded", t, "cs_bbbbbbbbbbbbbbbbbbbbbbbb", "ignored");
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_paid1", t, &paid).status, 200);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    assert!(row(&orders, "cs_bbbbbbbbbbbbbbbbbbbbbbbb").contains(r#"data-status="paid""#), "{orders}");
+    assert!(orders.contains("paid · 已支付"), "{orders}");
+
+    // An older event delivered late does not undo a newer status; a refund (newer) does change it.
+    let expired = event("evt_expired1", "payment.expired", t - 10, "cs_bbbbbbbbbbbbbbbbbbbbbbbb", "x");
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_expired1", t, &expired).status, 200);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    assert!(row(&orders, "cs_bbbbbbbbbbbbbbbbbbbbbbbb").contains(r#"data-status="paid""#), "{orders}");
+
+    // The same webhook-id again, even with another body that verifies: nothing changes.
+    let replay = event("evt_paid1", "refund.succeeded", t + 5, "cs_bbbbbbbbbbbbbbbbbbbbbbbb", "x");
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_paid1", t, &replay).status, 200);
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_paid1", t, &paid).status, 200);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    assert!(row(&orders, "cs_bbbbbbbbbbbbbbbbbbbbbbbb").contains(r#"data-status="paid""#), "{orders}");
+    let refund = event("evt_refund1", "refund.succeeded", t + 5, "cs_bbbbbbbbbbbbbbbbbbbbbbbb", "x");
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_refund1", t, &refund).status, 200);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    assert!(row(&orders, "cs_bbbbbbbbbbbbbbbbbbbbbbbb").contains(r#"data-status="refunded""#), "{orders}");
+
+    // Refused with 400 and without effect: another secret, a tampered body, a stale or future
+    // timestamp, missing headers.
+    let other = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let failed = event("evt_bad1", "payment.failed", t + 9, "cs_bbbbbbbbbbbbbbbbbbbbbbbb", "x");
+    assert_eq!(deliver(&server, other, "evt_bad1", t, &failed).status, 400);
+    let key = HmacKey::new(WebhookSecret::parse(WEBHOOK_SECRET, "t").expect("secret").key_bytes());
+    let signed = block_on(webhook::sign_headers(&key, "evt_bad2", t, failed.as_bytes())).expect("sign");
+    let tampered = failed.replace("6800", "1");
+    let answer = http_request("POST", &format!("{}/webhooks/edgepay", server.url()), &signed.pairs(), tampered.as_bytes());
+    assert_eq!(answer.status, 400);
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_bad3", t - 301, &failed).status, 400, "stale");
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_bad4", t + 400, &failed).status, 400, "from the future");
+    let bare = http_request("POST", &format!("{}/webhooks/edgepay", server.url()), &[], failed.as_bytes());
+    assert_eq!(bare.status, 400);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    assert!(row(&orders, "cs_bbbbbbbbbbbbbbbbbbbbbbbb").contains(r#"data-status="refunded""#), "{orders}");
+    // A refused id was not remembered: the genuine delivery with it is still applied.
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_bad1", t, &failed).status, 200);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    assert!(row(&orders, "cs_bbbbbbbbbbbbbbbbbbbbbbbb").contains(r#"data-status="failed""#), "{orders}");
+
+    // An event for a session the shop did not create in this run is listed too, escaped.
+    let hostile = event("evt_hostile", "payment.succeeded", t, "cs_<b>x</b>", "<script>alert(1)</script>");
+    assert_eq!(deliver(&server, WEBHOOK_SECRET, "evt_hostile", t, &hostile).status, 200);
+    let orders = http_get(&format!("{}/orders", server.url())).body;
+    assert!(!orders.contains("<script>alert") && !orders.contains("<b>x"), "{orders}");
+    assert!(orders.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{orders}");
+    assert!(!orders.contains(r#"href="/orders/cs_&lt;"#), "no link for an id that is not a session id");
+}
+
+#[test]
+fn the_order_page_shows_the_audit_trail_escaped_without_the_key() {
+    let dir = widget_dir().join("audit");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("edgepay.js"), "export function mount() {}").expect("write");
+    let key_file = dir.join("merchant-key");
+    std::fs::write(&key_file, "sk_test_audit_key").expect("write");
+    let (worker, seen) = fake_worker(
+        "200 OK",
+        r#"{"events":[{"at_ms":1700000000000,"kind":"attempt.started","out_trade_no":"EPAAAA","detail":"alipay_qr"},{"at_ms":1700000001000,"kind":"callback.refused","detail":"<img src=x onerror=alert(1)>"}],"alarm_at":null}"#,
+    );
+    let server = start_shop(&worker, &dir, &key_file);
+    let page = http_get(&format!("{}/orders/cs_cccccccccccccccccccccccc", server.url()));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let request = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the shop asked the worker");
+    assert!(request.head.starts_with("GET /v1/sessions/cs_cccccccccccccccccccccccc/events HTTP/1.1\r\n"), "{}", request.head);
+    assert!(request.head.to_ascii_lowercase().contains("authorization: bearer sk_test_audit_key\r\n"));
+    assert!(page.body.contains("Audit trail · 审计记录"), "{}", page.body);
+    assert!(page.body.contains("attempt.started") && page.body.contains("alipay_qr") && page.body.contains("EPAAAA"), "{}", page.body);
+    assert!(page.body.contains("&lt;img src=x onerror=alert(1)&gt;") && !page.body.contains("<img"), "{}", page.body);
+    assert!(!page.body.contains("sk_test_audit_key"));
+    assert_eq!(http_get(&format!("{}/orders/cs_%3Cb%3E", server.url())).status, 404);
+    // Without a webhook secret, deliveries are refused (503), not accepted unverified.
+    let answer = http_request("POST", &format!("{}/webhooks/edgepay", server.url()), &[], b"{}");
+    assert_eq!(answer.status, 503);
 }

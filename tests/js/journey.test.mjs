@@ -348,3 +348,44 @@ test('expiry: a page left open past its session expiry shows that the checkout e
   await shoot(page, 'desktop-expired');
   await context.close();
 });
+
+test('the merchant backend: a session made by a shop page view, paid by QR at the sandbox, shows paid on /orders with its audit trail', async () => {
+  const shopPage = await (await fetch(`${stack.shopUrl}/`)).text();
+  const sessionId = shopPage.match(/data-session="(cs_[a-z2-7]+)"/)?.[1];
+  const clientSecret = shopPage.match(/data-client-secret="([^"]+)"/)?.[1];
+  assert.ok(sessionId && clientSecret, 'the page view created a session');
+  const listed = await (await fetch(`${stack.shopUrl}/orders`)).text();
+  assert.match(listed, new RegExp(`<tr data-session="${sessionId}" data-status="open">`));
+
+  const paying = await fetch(`${stack.workerUrl}/v1/sessions/${sessionId}/pay`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${clientSecret}`, 'content-type': 'application/json', 'user-agent': USER_AGENTS.desktop },
+    body: JSON.stringify({ method: 'alipay_qr' }),
+  });
+  const action = await paying.json();
+  assert.equal(paying.status, 200, JSON.stringify(action));
+  assert.equal(action.type, 'qr');
+  const orders = await (await fetch(`${stack.sandboxUrl}/sandbox/control/orders`)).json();
+  const order = orders.find((o) => o.detail?.qr_data === action.data);
+  assert.ok(order, 'the trade exists at the sandbox');
+  const paid = await fetch(`${stack.sandboxUrl}/sandbox/control/orders/alipay/${order.out_trade_no}/pay`, { method: 'POST' });
+  assert.equal(paid.status, 200);
+
+  // The worker's signed payment.succeeded reaches the shop's webhook receiver.
+  const deadline = Date.now() + 10_000;
+  let row = '';
+  while (Date.now() < deadline) {
+    const page = await (await fetch(`${stack.shopUrl}/orders`)).text();
+    row = page.match(new RegExp(`<tr data-session="${sessionId}"[^]*?</tr>`))?.[0] ?? '';
+    if (row.includes('data-status="paid"')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.match(row, /data-status="paid"/, row);
+  assert.match(row, /¥68\.00/);
+  assert.match(row, /paid · 已支付/);
+
+  const detail = await (await fetch(`${stack.shopUrl}/orders/${sessionId}`)).text();
+  assert.match(detail, /Audit trail · 审计记录/);
+  assert.match(detail, /attempt\.started/, detail);
+  assert.ok(!detail.includes(stack.merchantApiKey) && !detail.includes(clientSecret), 'no secrets on the order page');
+});
