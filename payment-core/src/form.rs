@@ -170,6 +170,11 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn escapes_everything_that_could_break_out() {
+        assert_eq!(escape_html(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
     fn html_escapes_every_attribute() {
         let form = AutoSubmitForm {
             action: "https://gw.example/pay?a=1&b=\"2\"".to_owned(),
