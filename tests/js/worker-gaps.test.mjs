@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { WORKER_OPTIONS } from './worker-harness.mjs';
+import { waitFor as waitUntil, WORKER_OPTIONS } from './worker-harness.mjs';
 import { Webhook } from 'standardwebhooks';
 import { freePort, startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
@@ -117,14 +117,7 @@ const orderFor = async (qrData) => (await sandboxOrders()).find((o) => o.detail?
 const control = (p, body) =>
   fetch(`${sandbox.url}/sandbox/control/${p}`, { method: p === 'faults' ? 'PUT' : 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
-async function waitFor(predicate, what, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const waitFor = (predicate, what, ms = 15_000) => waitUntil(predicate, what, ms);
 
 const hooksFor = (sessionId) => received.filter((r) => r.body.includes(sessionId));
 const verified = (hook) => new Webhook(WEBHOOK_SECRET).verify(hook.body, hook.headers);

@@ -22,3 +22,13 @@ export const WORKER_OPTIONS = {
   cf: false, // offline: never fetch the Request.cf object
   durableObjects: { SESSIONS: 'SessionObject' },
 };
+
+/** Polls `predicate` every `every` ms until it holds; fails the test after `ms` ms naming `what`. */
+export async function waitFor(predicate, what, ms = 10_000, every = 50) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -9,7 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { WORKER_OPTIONS } from './worker-harness.mjs';
+import { waitFor as waitUntil, WORKER_OPTIONS } from './worker-harness.mjs';
 import { Webhook } from 'standardwebhooks';
 import { freePort, startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
@@ -117,14 +117,7 @@ async function startAttempt(session, method) {
   return { provider: order.provider, no: order.out_trade_no };
 }
 
-async function waitFor(predicate, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const waitFor = (predicate, what, ms = 10_000) => waitUntil(predicate, what, ms, 100);
 
 const eventsFor = (sessionId) => received.filter((r) => r.body.includes(sessionId)).map((r) => new Webhook(WEBHOOK_SECRET).verify(r.body, r.headers));
 

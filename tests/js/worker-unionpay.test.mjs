@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { WORKER_OPTIONS } from './worker-harness.mjs';
+import { waitFor, WORKER_OPTIONS } from './worker-harness.mjs';
 import { Webhook } from 'standardwebhooks';
 import { freePort, startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
@@ -111,14 +111,6 @@ async function sandboxOrder(orderId) {
   return (await fetch(`${sandbox.url}/sandbox/control/orders/unionpay/${orderId}`)).json();
 }
 
-async function waitFor(predicate, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 const eventsFor = (sessionId) => received.filter((r) => r.body.includes(sessionId));
 
