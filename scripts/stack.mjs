@@ -4,7 +4,7 @@
 // by `stop()` (its whole process group), and the demo stops them on Ctrl-C.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { createWriteStream, mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,16 +25,30 @@ export const WRANGLER_OFFLINE_ENV = {
   BROWSER: 'none',
 };
 
-/** A free TCP port on 127.0.0.1 (0 → the kernel picks). */
-export function freePort(preferred = 0) {
+/**
+ * A free TCP port on 127.0.0.1: `preferred` if it is free, else one the kernel picks (0 → the
+ * kernel picks). Never one of `avoid` (ports already handed out but not yet listened on: the
+ * kernel may offer a port again once its probe is closed).
+ */
+export function freePort(preferred = 0, avoid = []) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', (err) => (preferred ? resolve(freePort(0)) : reject(err)));
-    server.listen(preferred, HOST, () => {
+    server.once('error', (err) => (preferred ? resolve(freePort(0, avoid)) : reject(err)));
+    server.listen(avoid.includes(preferred) ? 0 : preferred, HOST, () => {
       const { port } = server.address();
-      server.close(() => resolve(port));
+      server.close(() => resolve(avoid.includes(port) ? freePort(0, avoid) : port));
     });
   });
+}
+
+/** Whether process `pid` exists. */
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
 }
 
 /** Spawns `cmd` in its own process group with output to a log file. */
@@ -173,10 +187,11 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     const providerConfig = await (await fetch(`${sandboxUrl}/sandbox/worker-config`)).json();
 
     // The shop's origin must be known before the worker starts (CORS allow-list), so fix its port now.
-    const shopPort = await freePort(ports.shop ?? 0);
+    const sandboxPort = Number(new URL(sandboxUrl).port);
+    const shopPort = await freePort(ports.shop ?? 0, [sandboxPort]);
     const shopOrigins = [`http://${HOST}:${shopPort}`, `http://localhost:${shopPort}`];
-    const workerPort = await freePort(ports.worker ?? 0);
-    const inspectorPort = await freePort(0);
+    const workerPort = await freePort(ports.worker ?? 0, [sandboxPort, shopPort]);
+    const inspectorPort = await freePort(0, [sandboxPort, shopPort, workerPort]);
     const workerUrl = `http://${HOST}:${workerPort}`;
     // The worker's settings, as .dev.vars would hold them: the sandbox's provider settings and the
     // shop's origin. Written to the ignored state folder, never to edge-worker/.dev.vars.
@@ -218,14 +233,34 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
   }
 }
 
+/** The demo's preview environments (demo-site `preview.rs`) and what each shows. */
+const DEMO_ENVIRONMENTS = [
+  ['desktop', 'desktop browser: WeChat Pay QR, Alipay page and QR, UnionPay online banking'],
+  ['phone', 'phone browser: WeChat Pay H5, Alipay wap, UnionPay mobile'],
+  ['wechat', 'inside WeChat: WeChat Pay in place; Alipay explains "open in browser"'],
+  ['alipay', 'inside Alipay: Alipay in place; WeChat Pay explains why not'],
+  ['miniprogram', 'a WeChat mini-program web-view: hands off to the mini-program to pay'],
+];
+
 // The demo command: start everything on the usual ports (or free ones), print the URLs, stop on Ctrl-C.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // One demo per clone: a second one would share the first one's worker state folder.
+  const lock = path.join(STATE, 'demo.lock');
+  const running = existsSync(lock) ? JSON.parse(readFileSync(lock, 'utf8')) : null;
+  if (running && running.pid !== process.pid && isAlive(running.pid)) {
+    console.error(`demo: another demo is already running (pid ${running.pid}), its shop at ${running.shopUrl}; stop it first (Ctrl-C there, or kill ${running.pid})`);
+    process.exit(1);
+  }
+  mkdirSync(STATE, { recursive: true });
+  writeFileSync(lock, JSON.stringify({ pid: process.pid }));
   const wanted = { sandbox: 8790, worker: 8787, shop: 8788 };
   const sandboxPort = await freePort(wanted.sandbox);
   const stack = await startStack({ name: 'demo', ports: { ...wanted, sandbox: sandboxPort } }).catch((err) => {
     console.error(`demo: ${err.message}`);
+    rmSync(lock, { force: true });
     process.exit(1);
   });
+  writeFileSync(lock, JSON.stringify({ pid: process.pid, shopUrl: stack.shopUrl }));
   for (const [what, url, port] of [['shop', stack.shopUrl, wanted.shop], ['worker', stack.workerUrl, wanted.worker], ['sandbox', stack.sandboxUrl, wanted.sandbox]]) {
     if (!url.endsWith(`:${port}`)) console.log(`note: port ${port} was taken, the ${what} uses ${url} instead`);
   }
@@ -236,7 +271,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     worker   ${stack.workerUrl}    (wrangler dev, local)
     sandbox  ${stack.sandboxUrl}   (offline WeChat Pay / Alipay / UnionPay)
 
-  Try other environments with your browser's device emulation (a WeChat or Alipay User-Agent).
+  Try each environment (the shop's ?ua= preview asks the worker with that environment's real
+  User-Agent; or use your browser's device emulation with such a User-Agent on the shop URL):
+${DEMO_ENVIRONMENTS.map(([ua, what]) => `    ${ua.padEnd(12)} ${stack.shopUrl}/?ua=${ua}`.padEnd(54) + `  ${what}`).join('\n')}
+    all of them  ${stack.shopUrl}/environments   side by side
+  Orders and their audit trail: ${stack.shopUrl}/orders
+
   Ctrl-C stops everything.
 `);
   let stopping = false;
@@ -245,6 +285,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     stopping = true;
     console.log('\nstopping…');
     await stack.stop();
+    rmSync(lock, { force: true });
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

@@ -1,6 +1,8 @@
-//! The demo shop and its merchant backend: serves the shop page that embeds the widget, creating a
-//! checkout session at the worker for every page view (as a merchant's server does), and the
-//! widget's files; receives the worker's webhooks (`POST /webhooks/edgepay`, verified per Standard
+//! The demo shop and its merchant backend: serves the shop page (products, a cart kept in a cookie,
+//! and the checkout embedding the widget), creating a checkout session at the worker for every page
+//! view for the cart's total, computed here from product ids (as a merchant's server does), and the
+//! widget's files; previews the checkout in other environments (`/?ua=wechat`, `/environments`,
+//! see [`preview`]); receives the worker's webhooks (`POST /webhooks/edgepay`, verified per Standard
 //! Webhooks, idempotent by `webhook-id`) and shows the orders (`GET /orders`) with each session's
 //! audit trail from the worker (`GET /orders/{session_id}`).
 //!
@@ -21,8 +23,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use payment_core::form::escape_html;
-use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{Form, Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -32,13 +34,16 @@ use payment_core::webhook::WebhookSecret;
 use serde_json::{json, Value};
 
 mod orders;
+mod preview;
+mod shop;
 use orders::{order_page, orders_page, receive_webhook, OrderBook};
+use preview::{Preview, PREVIEWS};
+use shop::{yuan, Cart, CART_COOKIE, CATALOG};
 
 const SHOP_PAGE: &str = include_str!("../static/index.html");
+const ENVIRONMENTS_PAGE: &str = include_str!("../static/environments.html");
 /// Where the shop page is split: what comes before goes out before the session exists.
 const FLUSH_MARK: &str = "<!-- flush -->";
-/// What the demo shop sells: the amount is decided here, on the merchant's server, never in the page.
-const PRODUCT: (&str, u64) = ("凤凰单丛 · Phoenix oolong, 250 g", 6800);
 const USAGE: &str = "usage: demo-site --worker-url URL --widget-dir DIR [--port N] [--merchant-api-key-file FILE] [--webhook-secret-file FILE]\n\
                      (or the merchant API key in EDGEPAY_MERCHANT_API_KEY, the webhook secret in EDGEPAY_WEBHOOK_SECRET)";
 
@@ -110,6 +115,9 @@ async fn main() -> ExitCode {
     });
     let app = Router::new()
         .route("/", get(shop))
+        .route("/cart", post(update_cart))
+        .route("/environments", get(environments))
+        .route("/preview/{name}/{*rest}", axum::routing::any(preview::relay))
         .route("/webhooks/edgepay", post(receive_webhook))
         .route("/orders", get(orders_page))
         .route("/orders/{session_id}", get(order_page))
@@ -138,26 +146,62 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Query of the shop page. `expires_in` (seconds) is a demo knob, to see the widget expire.
+/// Query of the shop page. `ua` previews the checkout in another environment (see [`preview`]);
+/// `expires_in` (seconds) is a demo knob, to see the widget expire.
 #[derive(Debug, serde::Deserialize)]
 struct ShopQuery {
+    ua: Option<String>,
     expires_in: Option<u64>,
 }
 
-/// The shop page, with a new checkout session for this view. The page up to the checkout goes out
-/// at once, so that the browser fetches the widget (and draws the shop) while this server asks the
-/// worker for the session; the rest follows with the session, or with why there is none.
-async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>) -> Response {
+/// The cart of this request: the cookie's, or the starter cart without one.
+fn cart_of(headers: &HeaderMap) -> Cart {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(Cart::from_cookie_header)
+        .unwrap_or_else(Cart::starter)
+}
+
+/// The shop page: products, the cart, and the checkout with a new session for the cart's total.
+/// The page up to the checkout goes out at once, so that the browser fetches the widget (and draws
+/// the shop) while this server asks the worker for the session; the rest follows with the session,
+/// or with why there is none.
+async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>, headers: HeaderMap) -> Response {
+    let cart = cart_of(&headers);
+    let (preview, preview_problem) = match query.ua.as_deref().filter(|ua| !ua.is_empty()) {
+        None => (None, None),
+        Some(name) => match preview::preview(name) {
+            Some(preview) => (Some(preview), None),
+            None => (None, Some(format!("Unknown preview ?ua={name}: use one of {}.", preview_names()))),
+        },
+    };
     let (top, checkout) = SHOP_PAGE.split_once(FLUSH_MARK).unwrap_or((SHOP_PAGE, ""));
-    let top = top.replace("{{WORKER_URL}}", &escape_html(&state.worker_url)).replace("{{PRODUCT}}", PRODUCT.0);
+    let top = top
+        .replace("{{WORKER_URL}}", &escape_html(&state.worker_url))
+        .replace("{{PREVIEW_LINKS}}", &preview_links(preview))
+        .replace("{{PREVIEWING}}", &previewing(preview))
+        .replace("{{PRODUCTS}}", &products_html(&cart, preview))
+        .replace("{{CART}}", &cart_html(&cart, preview));
+    let endpoint = match preview {
+        Some(preview) => format!("/preview/{}", preview.name),
+        None => state.worker_url.clone(),
+    };
     let rest = async move {
-        let (session, client_secret, problem) = match create_session(&state, query.expires_in).await {
-            Ok((id, secret)) => (id, secret, String::new()),
-            Err(why) => (String::new(), String::new(), why),
+        let (session, client_secret, problem) = if let Some(problem) = preview_problem {
+            (String::new(), String::new(), problem)
+        } else if cart.is_empty() {
+            (String::new(), String::new(), "Your cart is empty: add a tea to check out. 购物车是空的。".to_owned())
+        } else {
+            match create_session(&state, &cart, query.expires_in).await {
+                Ok((id, secret)) => (id, secret, String::new()),
+                Err(why) => (String::new(), String::new(), why),
+            }
         };
         Ok::<_, Infallible>(
             checkout
-                .replace("{{WORKER_URL}}", &escape_html(&state.worker_url))
+                .replace("{{ENDPOINT}}", &escape_html(&endpoint))
                 .replace("{{SESSION}}", &escape_html(&session))
                 .replace("{{CLIENT_SECRET}}", &escape_html(&client_secret))
                 .replace("{{PROBLEM}}", &escape_html(&problem)),
@@ -171,16 +215,146 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         .into_response()
 }
 
-/// `POST {worker}/v1/sessions` with the merchant API key. Returns `(id, client_secret)`, or a
-/// sentence for the page (no secret in it).
-async fn create_session(state: &AppState, expires_in: Option<u64>) -> Result<(String, String), String> {
+fn preview_names() -> String {
+    PREVIEWS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+/// `?ua=` kept on the shop's links and forms while previewing.
+fn ua_query(preview: Option<&Preview>) -> String {
+    preview.map(|p| format!("?ua={}", p.name)).unwrap_or_default()
+}
+
+fn preview_links(current: Option<&Preview>) -> String {
+    let mut links = vec![format!(
+        "<a href=\"/\"{}>this browser</a>",
+        if current.is_none() { " aria-current=\"page\"" } else { "" }
+    )];
+    for p in PREVIEWS {
+        let here = if current.is_some_and(|c| c.name == p.name) { " aria-current=\"page\"" } else { "" };
+        links.push(format!("<a href=\"/?ua={}\" data-ua=\"{}\"{here}>{}</a>", p.name, p.name, escape_html(p.label)));
+    }
+    links.join(" · ")
+}
+
+fn previewing(preview: Option<&Preview>) -> String {
+    preview.map_or_else(String::new, |p| {
+        format!(
+            "Previewing as {} (<code>{}</code>): the worker sees this User-Agent and the hints <code>{}</code>.",
+            escape_html(p.label),
+            escape_html(p.user_agent),
+            escape_html(p.hints)
+        )
+    })
+}
+
+fn products_html(cart: &Cart, preview: Option<&Preview>) -> String {
+    let ua = ua_query(preview);
+    CATALOG
+        .iter()
+        .map(|p| {
+            format!(
+                "<li data-product=\"{id}\"><span class=\"name\">{name}</span> <span class=\"price\">{price}</span>\
+                 <span class=\"blurb\">{blurb}</span>\
+                 <form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
+                 <input type=\"hidden\" name=\"quantity\" value=\"{next}\"><button>Add · 加入</button></form></li>",
+                id = p.id,
+                name = escape_html(p.name),
+                price = yuan(p.price),
+                blurb = escape_html(p.blurb),
+                next = cart.quantity(p) + 1,
+            )
+        })
+        .collect()
+}
+
+fn cart_html(cart: &Cart, preview: Option<&Preview>) -> String {
+    if cart.is_empty() {
+        return "<p>Nothing yet. 还没有商品。</p>".to_owned();
+    }
+    let ua = ua_query(preview);
+    let mut html = String::from("<table><tbody>");
+    for (p, quantity) in cart.lines() {
+        html.push_str(&format!(
+            "<tr data-product=\"{id}\" data-quantity=\"{quantity}\"><td>{name}</td>\
+             <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
+             <input type=\"number\" name=\"quantity\" min=\"0\" max=\"{max}\" value=\"{quantity}\" aria-label=\"Quantity of {name}\">\
+             <button>Update</button></form></td>\
+             <td>{subtotal}</td>\
+             <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
+             <input type=\"hidden\" name=\"quantity\" value=\"0\"><button aria-label=\"Remove {name}\">Remove · 删除</button></form></td></tr>",
+            id = p.id,
+            name = escape_html(p.name),
+            max = shop::MAX_QUANTITY,
+            subtotal = yuan(p.price * u64::from(*quantity)),
+        ));
+    }
+    html.push_str(&format!("</tbody></table><p class=\"total\" data-total=\"{0}\">Total · 合计 {1}</p>", cart.total(), yuan(cart.total())));
+    html
+}
+
+/// The form of `POST /cart`: set `product`'s quantity (0 removes it).
+#[derive(Debug, serde::Deserialize)]
+struct CartForm {
+    product: String,
+    quantity: u32,
+}
+
+/// `POST /cart`: changes the cart cookie and goes back to the shop (keeping `?ua=`).
+async fn update_cart(Query(query): Query<ShopQuery>, headers: HeaderMap, Form(form): Form<CartForm>) -> Response {
+    let Some(product) = shop::product(&form.product) else {
+        return (StatusCode::BAD_REQUEST, "No such product.").into_response();
+    };
+    let mut cart = cart_of(&headers);
+    cart.set(product, form.quantity);
+    let back = ua_query(query.ua.as_deref().and_then(preview::preview));
+    let cookie = format!("{CART_COOKIE}={}; Path=/; Max-Age=604800; SameSite=Lax; HttpOnly", cart.cookie_value());
+    (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/{back}")), (header::SET_COOKIE, cookie)]).into_response()
+}
+
+/// `GET /environments`: the checkout of the first product in every preview environment, side by
+/// side, each with what `detectEnvironment` says for it. One session per environment.
+async fn environments(State(state): State<Arc<AppState>>) -> Response {
+    let cart = Cart::starter();
+    let sessions = futures_util::future::join_all(PREVIEWS.iter().map(|_| create_session(&state, &cart, None))).await;
+    let panels: String = PREVIEWS
+        .iter()
+        .zip(sessions)
+        .map(|(p, session)| {
+            let (id, secret, problem) = match session {
+                Ok((id, secret)) => (id, secret, String::new()),
+                Err(why) => (String::new(), String::new(), why),
+            };
+            format!(
+                "<section class=\"env\" data-env=\"{name}\" data-expected=\"{expected}\" data-ua=\"{ua}\" data-hints=\"{hints}\" aria-label=\"{label}\">\
+                 <h2>{label}</h2><code>{ua}</code><dl></dl><p class=\"problem\" role=\"alert\">{problem}</p>\
+                 <div class=\"widget\" id=\"widget-{name}\" data-endpoint=\"/preview/{name}\" data-session=\"{id}\" data-client-secret=\"{secret}\"></div></section>",
+                name = p.name,
+                expected = p.environment,
+                ua = escape_html(p.user_agent),
+                hints = escape_html(p.detect_hints),
+                label = escape_html(p.label),
+                problem = escape_html(&problem),
+                id = escape_html(&id),
+                secret = escape_html(&secret),
+            )
+        })
+        .collect();
+    let html = ENVIRONMENTS_PAGE.replace("{{AMOUNT}}", &yuan(cart.total())).replace("{{PANELS}}", &panels);
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
+}
+
+/// `POST {worker}/v1/sessions` with the merchant API key, for the cart's total (from the catalog,
+/// never from the page). Returns `(id, client_secret)`, or a sentence for the page (no secret in it).
+async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) -> Result<(String, String), String> {
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let n = state.orders.fetch_add(1, Ordering::Relaxed);
+    let amount = cart.total();
     let mut body = json!({
         "order_id": format!("demo-{millis}-{n}"),
-        "amount": PRODUCT.1,
+        "amount": amount,
         "currency": "CNY",
-        "description": PRODUCT.0,
+        "description": cart.description(),
+        "metadata": { "cart": cart.cookie_value() },
     });
     if let Some(expires_in) = expires_in {
         body["expires_in"] = json!(expires_in);
@@ -202,7 +376,7 @@ async fn create_session(state: &AppState, expires_in: Option<u64>) -> Result<(St
     match (answer["id"].as_str(), answer["client_secret"].as_str()) {
         (Some(id), Some(secret)) => {
             let order_id = body["order_id"].as_str().unwrap_or_default().to_owned();
-            state.book().created(id, order_id, PRODUCT.1);
+            state.book().created(id, order_id, amount);
             Ok((id.to_owned(), secret.to_owned()))
         }
         _ => Err("The payment worker's answer had no session id or client secret.".to_owned()),

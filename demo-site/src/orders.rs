@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use payment_core::webhook::{self, WebhookHeaders};
 use serde_json::Value;
 
+use super::shop::yuan;
 use super::{escape_html, AppState};
 
 /// At most this many orders are kept (the oldest go first).
@@ -174,10 +175,6 @@ fn page(title: &str, content: &str) -> Response {
          <body>{content}</body></html>\n"
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
-}
-
-fn yuan(fen: u64) -> String {
-    format!("¥{}.{:02}", fen / 100, fen % 100)
 }
 
 /// A session id as the worker makes them (`cs_` and base32): safe in a URL path as it is.

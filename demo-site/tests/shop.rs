@@ -322,3 +322,151 @@ fn the_order_page_shows_the_audit_trail_escaped_without_the_key() {
     let answer = http_request("POST", &format!("{}/webhooks/edgepay", server.url()), &[], b"{}");
     assert_eq!(answer.status, 503);
 }
+
+const SESSION_ANSWER: &str = r#"{"id":"cs_cccccccccccccccccccccccc","client_secret":"cs_cccccccccccccccccccccccc_secret_x","status":"open","amount":1,"currency":"CNY","expires_at":1}"#;
+
+fn session_request(seen: &mpsc::Receiver<Seen>) -> serde_json::Value {
+    let request = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the shop called the worker");
+    assert!(request.head.starts_with("POST /v1/sessions HTTP/1.1\r\n"), "{}", request.head);
+    serde_json::from_str(&request.body).expect("JSON body")
+}
+
+#[test]
+fn the_cart_is_a_cookie_of_product_ids_and_the_total_is_the_servers() {
+    let dir = widget_dir();
+    let key_file = dir.join("merchant-key-cart");
+    std::fs::write(&key_file, "sk_test_demo_key\n").expect("write");
+    let (worker, seen) = fake_worker("201 Created", SESSION_ANSWER);
+    let server = start_shop(&worker, &dir, &key_file);
+    let url = server.url();
+
+    // Every product is listed with its price and an add form.
+    let page = http_get(&format!("{url}/"));
+    for (id, price) in [("oolong", "¥68.00"), ("longjing", "¥128.00"), ("puer", "¥99.00"), ("gaiwan", "¥45.00")] {
+        let item = page.body.split(&format!(r#"<li data-product="{id}">"#)).nth(1).expect(id);
+        assert!(item.split("</li>").next().is_some_and(|li| li.contains(price) && li.contains(r#"action="/cart""#)), "{id}: {item}");
+    }
+    assert_eq!(session_request(&seen)["amount"], 6800, "a new visitor's cart: one oolong");
+
+    // Adding to the cart: a cookie of ids and quantities, back to the shop.
+    let cookie_of = |answer: &HttpResponse| answer.header("set-cookie").expect("set-cookie").split(';').next().expect("pair").to_owned();
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let added = http_request("POST", &format!("{url}/cart"), &form, b"product=puer&quantity=2");
+    assert_eq!(added.status, 303);
+    assert_eq!(added.header("location"), Some("/"));
+    let set_cookie = added.header("set-cookie").expect("cookie");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie = cookie_of(&added);
+    assert_eq!(cookie, "edgepay_cart=oolong:1|puer:2");
+
+    // The page shows the cart; the session is for the server's total, whatever a cookie says.
+    let page = http_request("GET", &format!("{url}/"), &[("cookie", &cookie)], b"");
+    assert!(page.body.contains(r#"<tr data-product="puer" data-quantity="2">"#), "{}", page.body);
+    assert!(page.body.contains(r#"data-total="26600""#), "{}", page.body);
+    let body = session_request(&seen);
+    assert_eq!(body["amount"], 6800 + 2 * 9900);
+    assert_eq!(body["description"], "3 items: 凤凰单丛 ×1, 普洱熟茶饼 ×2");
+    assert_eq!(body["metadata"]["cart"], "oolong:1|puer:2");
+    let forged = "edgepay_cart=puer:2|oolong:1:price=1|nothing:5|gaiwan:-3";
+    http_request("GET", &format!("{url}/"), &[("cookie", forged)], b"");
+    assert_eq!(session_request(&seen)["amount"], 2 * 9900, "unknown products and bad quantities are dropped");
+
+    // Quantity changes, removal, an emptied cart (no session), an unknown product (refused).
+    let changed = http_request("POST", &format!("{url}/cart?ua=wechat"), &[form[0], ("cookie", &cookie)], b"product=oolong&quantity=0");
+    assert_eq!(changed.header("location"), Some("/?ua=wechat"), "the preview is kept");
+    let cookie = cookie_of(&changed);
+    assert_eq!(cookie, "edgepay_cart=puer:2");
+    let capped = http_request("POST", &format!("{url}/cart"), &[form[0], ("cookie", &cookie)], b"product=puer&quantity=500");
+    assert_eq!(cookie_of(&capped), "edgepay_cart=puer:20");
+    let emptied = http_request("POST", &format!("{url}/cart"), &[form[0], ("cookie", &cookie)], b"product=puer&quantity=0");
+    let cookie = cookie_of(&emptied);
+    assert_eq!(cookie, "edgepay_cart=-");
+    let page = http_request("GET", &format!("{url}/"), &[("cookie", &cookie)], b"");
+    assert!(page.body.contains("Your cart is empty") && page.body.contains(r#"data-session="""#), "{}", page.body);
+    assert!(seen.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "no session for an empty cart");
+    let unknown = http_request("POST", &format!("{url}/cart"), &form, b"product=caviar&quantity=1");
+    assert_eq!(unknown.status, 400);
+}
+
+#[test]
+fn a_preview_relays_the_widgets_calls_as_the_environment_and_nothing_else() {
+    let dir = widget_dir();
+    let key_file = dir.join("merchant-key-preview");
+    std::fs::write(&key_file, "sk_test_demo_key\n").expect("write");
+    let (worker, seen) = fake_worker("200 OK", SESSION_ANSWER);
+    let server = start_shop(&worker, &dir, &key_file);
+    let url = server.url();
+
+    let page = http_get(&format!("{url}/?ua=wechat"));
+    assert!(page.body.contains(r#"data-endpoint="/preview/wechat""#), "{}", page.body);
+    assert!(page.body.contains("Previewing as WeChat") && page.body.contains("MicroMessenger/8.0.35.2360"), "{}", page.body);
+    let _ = session_request(&seen);
+
+    let read = http_request(
+        "GET",
+        &format!("{url}/preview/wechat/v1/sessions/cs_cccccccccccccccccccccccc"),
+        &[("authorization", "Bearer cs_cccccccccccccccccccccccc_secret_x"), ("user-agent", "HeadlessChrome")],
+        b"",
+    );
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body, SESSION_ANSWER, "the worker's answer passes through");
+    let relayed = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("relayed");
+    let head = relayed.head.to_ascii_lowercase();
+    assert!(head.starts_with("get /v1/sessions/cs_cccccccccccccccccccccccc http/1.1"), "{head}");
+    assert!(head.contains("authorization: bearer cs_cccccccccccccccccccccccc_secret_x\r\n"), "{head}");
+    assert!(head.contains("micromessenger/8.0.35.2360") && !head.contains("headlesschrome"), "{head}");
+    assert!(head.contains(r#"x-edgepay-hints: {"max_touch_points":5,"platform":"linux armv8l"}"#), "{head}");
+
+    let paid = http_request(
+        "POST",
+        &format!("{url}/preview/miniprogram/v1/sessions/cs_cccccccccccccccccccccccc/pay"),
+        &[("content-type", "application/json"), ("authorization", "Bearer x")],
+        br#"{"method":"wechat_miniprogram"}"#,
+    );
+    assert_eq!(paid.status, 200);
+    let relayed = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("relayed");
+    assert!(relayed.head.starts_with("POST /v1/sessions/cs_cccccccccccccccccccccccc/pay HTTP/1.1"), "{}", relayed.head);
+    assert!(relayed.head.contains(r#""wxjs_environment":"miniprogram""#) && relayed.head.contains("MiniProgramEnv/android"), "{}", relayed.head);
+    assert_eq!(relayed.body, r#"{"method":"wechat_miniprogram"}"#);
+
+    // Not an open proxy: only the widget's two calls, only known environments.
+    for (method, path) in [
+        ("GET", "/preview/wechat/v1/health"),
+        ("POST", "/preview/wechat/v1/sessions"),
+        ("POST", "/preview/wechat/v1/refunds"),
+        ("GET", "/preview/wechat/v1/sessions/cs_cccccccccccccccccccccccc/events"),
+        ("GET", "/preview/nokia/v1/sessions/cs_cccccccccccccccccccccccc"),
+        ("GET", "/preview/wechat/v1/sessions/..%2F..%2Fv1%2Fhealth"),
+    ] {
+        assert_eq!(http_request(method, &format!("{url}{path}"), &[], b"").status, 404, "{method} {path}");
+    }
+    assert!(seen.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "nothing else reached the worker");
+
+    // An unknown preview says which exist, and makes no session.
+    let page = http_get(&format!("{url}/?ua=nokia"));
+    assert!(page.body.contains("Unknown preview ?ua=nokia: use one of desktop, phone, wechat, alipay, miniprogram."), "{}", page.body);
+    assert!(seen.recv_timeout(std::time::Duration::from_millis(300)).is_err());
+}
+
+#[test]
+fn the_environments_page_has_a_checkout_per_environment() {
+    let dir = widget_dir();
+    let key_file = dir.join("merchant-key-envs");
+    std::fs::write(&key_file, "sk_test_demo_key\n").expect("write");
+    let (worker, seen) = fake_worker("201 Created", SESSION_ANSWER);
+    let server = start_shop(&worker, &dir, &key_file);
+    let page = http_get(&format!("{}/environments", server.url()));
+    assert_eq!(page.status, 200);
+    for (name, expected) in [
+        ("desktop", "desktop_browser"),
+        ("phone", "mobile_browser"),
+        ("wechat", "wechat_inapp"),
+        ("alipay", "alipay_inapp"),
+        ("miniprogram", "wechat_miniprogram"),
+    ] {
+        assert!(page.body.contains(&format!(r#"data-env="{name}" data-expected="{expected}""#)), "{name}");
+        assert!(page.body.contains(&format!(r#"id="widget-{name}" data-endpoint="/preview/{name}" data-session="cs_cccccccccccccccccccccccc""#)), "{name}");
+    }
+    let orders: Vec<String> = (0..5).map(|_| session_request(&seen)["order_id"].as_str().expect("order id").to_owned()).collect();
+    assert_eq!(orders.iter().collect::<std::collections::HashSet<_>>().len(), 5, "one session per environment");
+}
