@@ -1,4 +1,4 @@
-//! Typed configuration, read once per request from `[vars]` and secrets.
+//! Typed configuration, read from `[vars]` and secrets once per isolate (see [`crate::isolate_cache`]).
 
 use payment_core::crypto::SecretBytes;
 use worker::Env;
@@ -81,6 +81,14 @@ pub(crate) struct Config {
 }
 
 impl Config {
+    /// The configuration, read once per isolate.
+    pub(crate) fn cached(env: &Env) -> Self {
+        match crate::isolate_cache::get_or_make(0, || Some(Self::from_env(env))) {
+            Some(config) => Config::clone(&config),
+            None => Self::from_env(env),
+        }
+    }
+
     /// Reads the configuration from the worker's environment.
     pub(crate) fn from_env(env: &Env) -> Self {
         let present = |name: &str| {

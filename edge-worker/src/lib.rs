@@ -6,6 +6,7 @@ mod cors;
 mod duplicates;
 mod error;
 mod health;
+mod isolate_cache;
 mod notify;
 mod oauth;
 mod pay;
@@ -23,7 +24,7 @@ use crate::error::ApiError;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let config = Config::from_env(&env);
+    let config = Config::cached(&env);
     let origin = req.headers().get("Origin").ok().flatten();
     let allowed = origin.as_deref().filter(|o| config.origin_allowed(o)).map(str::to_owned);
 

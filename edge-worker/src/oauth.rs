@@ -73,7 +73,7 @@ struct Pending {
 }
 
 impl WechatPayer {
-    /// Records a round trip (the Durable Object's `oauth_begin`), dropping expired ones and, past
+    /// Records a round trip (with the attempt's action, see [`crate::pay::in_object`]), dropping expired ones and, past
     /// [`MAX_PENDING`], the oldest.
     pub(crate) fn begin(&mut self, nonce: String, page: String, expires_at: u64, now: u64) {
         self.pending.retain(|_, p| p.expires_at > now);
@@ -111,7 +111,11 @@ struct Settings {
 
 impl Settings {
     /// The settings, or `None` when one is missing or invalid (`/v1/health` names the missing ones).
-    fn from_env(env: &Env) -> Option<Self> {
+    fn from_env(env: &Env) -> Option<std::rc::Rc<Self>> {
+        crate::isolate_cache::get_or_make(0, || Self::read(env))
+    }
+
+    fn read(env: &Env) -> Option<Self> {
         let base = |name: &str, default: &str| setting(env, name).unwrap_or_else(|| default.to_owned()).trim_end_matches('/').to_owned();
         Some(Self {
             appid: AppId::new(setting(env, "WECHATPAY_APPID")?).ok()?,
@@ -203,13 +207,12 @@ async fn verify_state(secret: &SecretBytes, state: &str, now: u64) -> Option<(Se
     (now < expires_at).then(|| (session, nonce.to_owned()))
 }
 
-/// Starts the round trip of `attempt`: records it on the session and returns WeChat's authorize
-/// URL.
+/// Starts the round trip of `attempt` and returns WeChat's authorize URL; the round trip is left in
+/// `attempt.oauth_begun` for the session to record with the action.
 ///
 /// # Errors
 /// [`ProviderError::NotConfigured`] without the OAuth settings, `SESSION_SECRET` or
-/// `PUBLIC_BASE_URL`; [`ProviderError::MissingContext`] without a page to come back to;
-/// [`ProviderError::Unavailable`] when the session could not record it.
+/// `PUBLIC_BASE_URL`; [`ProviderError::MissingContext`] without a page to come back to.
 pub(crate) async fn authorize_url(env: &Env, attempt: &Attempt<'_>) -> std::result::Result<String, ProviderError> {
     let page = attempt.return_to.clone().ok_or(ProviderError::MissingContext(
         "WeChat JSAPI needs a page to come back to after signing in: send page_url, or create the session with a return_url.",
@@ -221,18 +224,16 @@ pub(crate) async fn authorize_url(env: &Env, attempt: &Attempt<'_>) -> std::resu
     let nonce = URL_SAFE_NO_PAD.encode(random_bytes::<12>().map_err(|_| ProviderError::Unavailable)?);
     let expires_at = attempt.now + STATE_LIFETIME_SECS;
     let state = sign_state(&secret, session, &nonce, expires_at).await.ok_or(ProviderError::NotConfigured)?;
-    let op = serde_json::json!({ "op": "oauth_begin", "nonce": nonce, "page": page, "expires_at": expires_at, "now": attempt.now });
-    let begun = call_object(env, session, Method::Post, "/op", Some(op.to_string())).await.map_err(|_| ProviderError::Unavailable)?;
-    if begun.status_code() != 200 {
-        return Err(ProviderError::Unavailable);
-    }
-    Ok(format!(
+    let url = format!(
         "{}/connect/oauth2/authorize?appid={}&redirect_uri={}&response_type=code&scope=snsapi_base&state={}#wechat_redirect",
         settings.open_base_url,
         encode_component(settings.appid.as_str()),
         encode_component(&callback),
         encode_component(&state),
-    ))
+    );
+    // The session's object records it with the attempt's action (see [`crate::pay::in_object`]).
+    attempt.oauth_begun.replace(Some(crate::pay::OauthBegun { nonce, page, expires_at }));
+    Ok(url)
 }
 
 /// WeChat's answer to the code exchange: the openid, or an error code. The access token in it is

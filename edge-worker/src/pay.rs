@@ -1,15 +1,22 @@
-//! `POST /v1/sessions/{id}/pay`: the shopper chose a method. The worker checks that the session
-//! is open and the method allowed for it and for where the shopper is, starts an attempt with its
-//! own order number, creates the order at the provider and returns the widget's next action.
+//! `POST /v1/sessions/{id}/pay`: the shopper chose a method. The worker checks the client secret
+//! and the request, then hands the rest to the session's Durable Object in one round trip: it
+//! checks that the session is open and the method allowed for it and for where the shopper is,
+//! starts an attempt with its own order number, creates the order at the provider, records the
+//! provider's answer and the widget's next action, and answers the widget.
 
-use payment_core::ids::SessionId;
-use payment_core::method::PaymentMethod;
+use std::cell::RefCell;
+
+use payment_core::environment::Detected;
+use payment_core::ids::{OutTradeNo, SessionId};
+use payment_core::method::{check_allowed, PaymentMethod};
+use payment_core::session::Command;
+use serde::{Deserialize, Serialize};
 use worker::{Method, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::providers::{attempt_number, create_order, Attempt, ProviderError};
-use crate::session_object::SessionRecord;
+use crate::session_object::{SessionObject, SessionRecord};
 use crate::sessions::{authorize_widget, call_object, detect_caller};
 
 #[derive(Debug, serde::Deserialize)]
@@ -40,6 +47,26 @@ fn page_allowed(url: &str, config: &Config) -> bool {
     matches!(scheme, "https" | "http") && url.len() <= 2048 && !url.contains(char::is_whitespace) && config.origin_allowed(&format!("{scheme}://{host}"))
 }
 
+/// What the handler asks the session's object to do (its `pay` op).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PayOp {
+    out_trade_no: OutTradeNo,
+    method: PaymentMethod,
+    detected: Detected,
+    now: u64,
+    client_ip: Option<std::net::IpAddr>,
+    page_url: Option<String>,
+}
+
+/// A WeChat sign-in round trip that an order creation started (see [`crate::oauth::authorize_url`]):
+/// recorded on the session with the attempt's action.
+#[derive(Debug)]
+pub(crate) struct OauthBegun {
+    pub(crate) nonce: String,
+    pub(crate) page: String,
+    pub(crate) expires_at: u64,
+}
+
 /// The handler.
 pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
     let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
@@ -57,55 +84,79 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
     if body.page_url.as_deref().is_some_and(|page| !page_allowed(page, &ctx.data)) {
         return ApiError::InvalidRequest("page_url must be an http(s) URL on one of the shop's allowed origins.").into_response();
     }
-    let detected = detect_caller(&req);
     let random = crate::webcrypto::random_bytes::<15>().map_err(|_| worker::Error::RustError("random".into()))?;
     let Some(out_trade_no) = attempt_number(&id, &random) else {
         return ApiError::Internal.into_response();
     };
-    let now = crate::now();
-    let op = serde_json::json!({ "op": "start_attempt", "out_trade_no": out_trade_no, "method": method, "detected": detected, "now": now });
-    let mut started = call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
-    match started.status_code() {
-        404 => return ApiError::SessionNotFound.into_response(),
-        409 => {
-            let refusal: serde_json::Value = started.json().await?;
-            let reason = refusal["refused"].as_str().unwrap_or_default();
-            return if reason.starts_with("open") || ["processing", "paid", "partially_refunded", "refunded", "failed", "expired", "closed"].contains(&reason) {
-                ApiError::SessionNotPayable.into_response()
-            } else {
-                ApiError::PaymentMethodNotAllowed(reason.to_owned()).into_response()
-            };
-        }
-        _ => {}
+    let op = PayOp { out_trade_no, method, detected: detect_caller(&req), now: crate::now(), client_ip: client_ip(&req), page_url: body.page_url };
+    let mut op = serde_json::to_value(&op)?;
+    op["op"] = "pay".into();
+    let mut answer = call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
+    let status = answer.status_code();
+    let bytes = answer.bytes().await?;
+    if status == 404 && bytes.is_empty() {
+        return ApiError::SessionNotFound.into_response();
     }
-    let record: SessionRecord = started.json().await?;
-    let return_to = body.page_url.or_else(|| record.return_url.clone());
-    let attempt = Attempt { record: &record, out_trade_no: &out_trade_no, method, now, client_ip: client_ip(&req), return_to };
-    let answer = create_order(&ctx.env, &attempt).await;
+    // The object answered in the API's own shapes (the action, or an error): pass it on.
+    let mut response = Response::from_bytes(bytes)?.with_status(status);
+    response.headers_mut().set("Content-Type", "application/json")?;
+    Ok(response)
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(error: ProviderError) -> Self {
+        match error {
+            ProviderError::NotConfigured => Self::ProviderNotConfigured,
+            ProviderError::Refused => Self::ProviderRefused,
+            ProviderError::Unavailable => Self::ProviderUnavailable,
+            ProviderError::MissingContext(message) => Self::InvalidRequest(message),
+        }
+    }
+}
+
+/// The `pay` op, in the session's Durable Object: the attempt from start to the widget's answer.
+pub(crate) async fn in_object(object: &SessionObject, record: SessionRecord, op: PayOp) -> Result<Response> {
+    let PayOp { out_trade_no, method, detected, now, client_ip, page_url } = op;
+    if let Err(payment_core::Error::MethodNotAllowed { reason }) = check_allowed(method, &detected, record.methods.as_deref()) {
+        return ApiError::PaymentMethodNotAllowed(reason.to_owned()).into_response();
+    }
+    let record = match object.transition(record, Command::StartAttempt { out_trade_no: out_trade_no.clone(), method, now }, now).await? {
+        Ok(record) => record,
+        Err(_) => return ApiError::SessionNotPayable.into_response(),
+    };
+    let return_to = page_url.or_else(|| record.return_url.clone());
+    let attempt = Attempt { record: &record, out_trade_no: &out_trade_no, method, now, client_ip, return_to, oauth_begun: RefCell::new(None) };
+    let answer = create_order(&object.env, &attempt).await;
+    let oauth_begun = attempt.oauth_begun.take();
     // The provider's answer, summarised for the audit trail: the next action's type or the error's
     // word (never a body, a signature or a payer's id).
     let summary = match &answer {
-        Ok(action) => serde_json::to_value(action).ok().and_then(|v| v["type"].as_str().map(str::to_owned)).unwrap_or_default(),
+        Ok(action) => action.kind().to_owned(),
         Err(error) => crate::providers::query::error_code(*error).to_owned(),
     };
-    crate::audit::record(&ctx.env, &id, "provider.answer", Some(&out_trade_no), &summary).await?;
+    let entry = crate::audit::Entry::new("provider.answer", Some(&out_trade_no), Some(summary));
+    let storage = object.state.storage();
+    // Other requests may have reached the object while the provider answered: build on what is stored.
+    let Some(mut record) = object.load().await? else {
+        return ApiError::SessionNotFound.into_response();
+    };
     match answer {
         Ok(action) => {
-            let op = serde_json::json!({ "op": "action", "out_trade_no": out_trade_no, "action": action });
-            call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
+            if let Some(begun) = oauth_begun {
+                record.wechat.begin(begun.nonce, begun.page, begun.expires_at, now);
+            }
+            record.actions.insert(out_trade_no.as_str().to_owned(), action.clone());
+            record.current = Some(out_trade_no.as_str().to_owned());
+            storage.put(crate::session_object::RECORD, &record).await?;
+            crate::audit::append(&storage, vec![entry]).await?;
             Response::from_json(&action)
         }
         Err(error) => {
+            crate::audit::append(&storage, vec![entry]).await?;
             // The attempt did not start at the provider: the shopper may try again or another method.
-            let op = serde_json::json!({ "op": "failed", "out_trade_no": out_trade_no, "retryable": true, "now": now });
-            call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
-            match error {
-                ProviderError::NotConfigured => ApiError::ProviderNotConfigured,
-                ProviderError::Refused => ApiError::ProviderRefused,
-                ProviderError::Unavailable => ApiError::ProviderUnavailable,
-                ProviderError::MissingContext(message) => ApiError::InvalidRequest(message),
-            }
-            .into_response()
+            // (Refused only when the session moved on meanwhile, e.g. expired: nothing to undo then.)
+            let _ = object.transition(record, Command::AttemptFailed { out_trade_no, retryable: true, now }, now).await?;
+            ApiError::from(error).into_response()
         }
     }
 }

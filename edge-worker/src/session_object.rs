@@ -5,10 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use payment_core::environment::Detected;
 use payment_core::event::{Event, EventId, ProviderTransactionId};
 use payment_core::ids::OutTradeNo;
-use payment_core::method::{check_allowed, PaymentMethod};
+use payment_core::method::PaymentMethod;
 use payment_core::money::Amount;
 use payment_core::session::{Command, Effect, Session, Status};
 use serde::{Deserialize, Serialize};
@@ -54,7 +53,7 @@ pub(crate) struct OutboxEntry {
     next_at_ms: Option<u64>,
 }
 
-const RECORD: &str = "record";
+pub(crate) const RECORD: &str = "record";
 const OUTBOX: &str = "outbox";
 /// Retry delays after each failed delivery, in seconds: 5 s doubling to 6 h, then every 6 h, for
 /// at least three days (the floor); then the entry stays, undelivered, for an operator.
@@ -65,16 +64,12 @@ const GIVE_UP_AFTER_SECS: u64 = 4 * 24 * 3600;
 #[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Op {
-    /// The shopper chose a method: check it, start the attempt.
-    StartAttempt { out_trade_no: OutTradeNo, method: PaymentMethod, detected: Detected, now: u64 },
-    /// The provider created the order: remember the widget's next action.
-    Action { out_trade_no: OutTradeNo, action: NextAction },
+    /// The shopper chose a method: the whole attempt (see [`crate::pay`]).
+    Pay(crate::pay::PayOp),
     /// The provider could not create the order, or says the attempt failed.
     Failed { out_trade_no: OutTradeNo, retryable: bool, now: u64 },
     /// A verified callback or query says the attempt is paid.
     Paid { out_trade_no: OutTradeNo, amount: Amount, provider_transaction_id: ProviderTransactionId, paid_at: u64, now: u64 },
-    /// A WeChat sign-in round trip starts: remember where it returns to.
-    OauthBegin { nonce: String, page: String, expires_at: u64, now: u64 },
     /// It ended with the payer's sealed openid: answers the page, once per round trip.
     OauthFinish { nonce: String, openid: crate::oauth::Sealed, now: u64 },
     /// The merchant asks for a refund (see [`crate::refunds`]).
@@ -109,7 +104,7 @@ fn refused(reason: &str) -> Result<Response> {
 #[durable_object]
 pub struct SessionObject {
     pub(crate) state: State,
-    env: Env,
+    pub(crate) env: Env,
 }
 
 impl std::fmt::Debug for SessionObject {
@@ -234,21 +229,7 @@ impl SessionObject {
 
     async fn apply(&self, mut record: SessionRecord, op: Op) -> Result<Response> {
         match op {
-            Op::StartAttempt { out_trade_no, method, detected, now } => {
-                if let Err(payment_core::Error::MethodNotAllowed { reason }) = check_allowed(method, &detected, record.methods.as_deref()) {
-                    return refused(reason);
-                }
-                match self.transition(record, Command::StartAttempt { out_trade_no, method, now }, now).await? {
-                    Ok(record) => Response::from_json(&record),
-                    Err(record) => refused(record.session.status().as_str()),
-                }
-            }
-            Op::Action { out_trade_no, action } => {
-                record.actions.insert(out_trade_no.as_str().to_owned(), action);
-                record.current = Some(out_trade_no.as_str().to_owned());
-                self.state.storage().put(RECORD, &record).await?;
-                Response::from_json(&record)
-            }
+            Op::Pay(op) => crate::pay::in_object(self, record, op).await,
             Op::Failed { out_trade_no, retryable, now } => {
                 match self.transition(record, Command::AttemptFailed { out_trade_no, retryable, now }, now).await? {
                     Ok(record) | Err(record) => Response::from_json(&record),
@@ -257,20 +238,18 @@ impl SessionObject {
             Op::Paid { out_trade_no, amount, provider_transaction_id, paid_at, now } => {
                 let command = Command::Paid { out_trade_no: out_trade_no.clone(), amount, provider_transaction_id, paid_at };
                 let entry = match record.session.apply(command.clone()) {
+                    // The provider's retry of a callback already applied (or a query confirming
+                    // it): nothing changes, nothing is written; the provider gets its acknowledgement.
+                    Ok((session, effects)) if effects.is_empty() && session == record.session => return Response::empty(),
                     Ok(_) => crate::audit::Entry::new("callback.accepted", Some(&out_trade_no), None),
                     Err(e) => crate::audit::Entry::new("callback.refused", Some(&out_trade_no), Some(crate::audit::reason(&e))),
                 };
                 crate::audit::append(&self.state.storage(), vec![entry]).await?;
                 match self.transition(record, command, now).await? {
-                    Ok(record) => Response::from_json(&record),
+                    Ok(_) => Response::empty(),
                     // Refused (e.g. another amount, an unknown attempt): nothing changes.
                     Err(_) => refused("paid_refused"),
                 }
-            }
-            Op::OauthBegin { nonce, page, expires_at, now } => {
-                record.wechat.begin(nonce, page, expires_at, now);
-                self.state.storage().put(RECORD, &record).await?;
-                Response::empty()
             }
             Op::OauthFinish { nonce, openid, now } => match record.wechat.finish(&nonce, openid, now) {
                 Some(page) => {

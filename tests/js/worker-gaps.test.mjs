@@ -258,7 +258,17 @@ test('hostile bodies: 1 MiB+ callbacks refused unread, malformed callbacks refus
     ['wechatpay', wechatHeaders, '\u0000\u0001not json', (r) => assert.ok(r.status >= 400 && r.status < 500, `${r.status}`)],
   ];
   for (const [provider, headers, body, check] of cases) {
-    const response = await fetch(`${workerUrl}/v1/notify/${provider}`, { method: 'POST', headers, body });
+    let response;
+    try {
+      response = await fetch(`${workerUrl}/v1/notify/${provider}`, { method: 'POST', headers, body });
+    } catch (e) {
+      // Refused unread: workerd may answer and close before the client has written 1 MiB, and the
+      // client then sees the connection reset instead of the answer. The provider would retry; the
+      // session must still be unchanged (checked below). Only the oversized bodies may end so.
+      assert.ok(body.length > 1024 * 1024, `${provider}: ${e.cause?.code ?? e}`);
+      assert.match(String(e.cause?.code ?? ''), /^(EPIPE|ECONNRESET|UND_ERR_SOCKET)$/, `${provider}: ${e.cause?.code ?? e}`);
+      continue;
+    }
     check(response, await response.text());
   }
   const after = await auditOf(session);

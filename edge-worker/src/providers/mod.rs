@@ -59,6 +59,20 @@ pub(crate) enum NextAction {
     },
 }
 
+impl NextAction {
+    /// The action's `type`, as the widget reads it.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Redirect { .. } => "redirect",
+            Self::Form { .. } => "form",
+            Self::Qr { .. } => "qr",
+            Self::Jsapi { .. } => "jsapi",
+            Self::Oauth { .. } => "oauth",
+            Self::Miniprogram { .. } => "miniprogram",
+        }
+    }
+}
+
 /// Why a provider could not create the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProviderError {
@@ -88,6 +102,8 @@ pub(crate) struct Attempt<'a> {
     /// Where the shopper comes back to after an off-page step (WeChat sign-in, the H5 cashier): the
     /// widget's page (`page_url` of the pay request), else the session's `return_url`.
     pub(crate) return_to: Option<String>,
+    /// A WeChat sign-in round trip started for this attempt, recorded with its action.
+    pub(crate) oauth_begun: std::cell::RefCell<Option<crate::pay::OauthBegun>>,
 }
 
 /// A setting from the environment (vars and secrets are both strings there); blank is missing.

@@ -32,7 +32,11 @@ pub(crate) struct Settings {
 
 impl Settings {
     /// The settings, or `None` when one is missing or invalid (`/v1/health` names the missing ones).
-    pub(crate) fn from_env(env: &Env) -> Option<Self> {
+    pub(crate) fn from_env(env: &Env) -> Option<std::rc::Rc<Self>> {
+        crate::isolate_cache::get_or_make(0, || Self::read(env))
+    }
+
+    fn read(env: &Env) -> Option<Self> {
         let base = setting(env, "UNIONPAY_BASE_URL").unwrap_or_else(|| BASE_URL.to_owned());
         let base = base.trim_end_matches('/');
         Some(Self {

@@ -52,7 +52,12 @@ pub(crate) struct Settings {
 impl Settings {
     /// The settings, or `None` when one is missing or invalid (`/v1/health` names the missing
     /// ones). Platform certificates count only while valid at `now`.
-    pub(crate) fn from_env(env: &Env, now: u64) -> Option<Self> {
+    /// Cached per isolate for the hour of `now` (certificates' validity is re-read every hour).
+    pub(crate) fn from_env(env: &Env, now: u64) -> Option<std::rc::Rc<Self>> {
+        crate::isolate_cache::get_or_make(now / 3600, || Self::read(env, now))
+    }
+
+    fn read(env: &Env, now: u64) -> Option<Self> {
         let mut platform_keys = BTreeMap::new();
         if let (Some(id), Some(key)) = (setting(env, "WECHATPAY_PUBLIC_KEY_ID"), setting(env, "WECHATPAY_PUBLIC_KEY")) {
             if let Ok(spki) = public_key_spki_der(&key, "WECHATPAY_PUBLIC_KEY") {
