@@ -3,16 +3,19 @@
 #   scripts/bootstrap.sh            tools for building and running the demo
 #   scripts/bootstrap.sh --browser  also Debian chromium + chromium-driver, for the browser tests
 #   scripts/bootstrap.sh --fuzz     also the pinned nightly toolchain and cargo-fuzz
+#   scripts/bootstrap.sh --examples also a Python venv with PyPI standardwebhooks, for examples/python
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
-want_browser=false want_fuzz=false
+want_browser=false want_fuzz=false want_examples=false
 for arg in "$@"; do
   case "$arg" in
+    -h|--help) sed -n '2,6s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     --browser) want_browser=true ;;
     --fuzz) want_fuzz=true ;;
+    --examples) want_examples=true ;;
     *) say "unknown argument: $arg"; exit 2 ;;
   esac
 done
@@ -62,6 +65,21 @@ if $want_browser && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver
   "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
     chromium chromium-driver fonts-wqy-microhei >&2
+fi
+
+# The Python merchant example's library (PyPI standardwebhooks, pinned in its requirements.txt),
+# in a venv outside the clone; reinstalled when the requirements change.
+if $want_examples; then
+  venv="${EDGEPAY_PYTHON_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/edgepay/python-examples}"
+  requirements="$ROOT/examples/python/requirements.txt"
+  if ! command -v python3 >/dev/null; then
+    say "python3 is not on PATH: examples/python cannot be run or tested (its test will fail saying so)"
+  elif [ "$(cat "$venv/.edgepay-requirements" 2>/dev/null)" != "$(sha256sum < "$requirements")" ]; then
+    say "installing PyPI standardwebhooks into $venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
+    sha256sum < "$requirements" > "$venv/.edgepay-requirements"
+  fi
 fi
 
 mkdir -p "$EDGEPAY_STATE"

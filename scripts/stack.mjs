@@ -165,10 +165,12 @@ export async function startSandbox({ name = 'sandbox', port = 0, callbackScale =
 
 /**
  * Starts the stack. Options: `ports` ({sandbox, worker, shop}; 0 or absent = any free port),
- * `name` (log folder under .state/logs). Resolves with `{sandboxUrl, workerUrl, shopUrl, logDir, stop}`.
+ * `name` (log folder under .state/logs), `webhookUrl` (where the worker sends the merchant's
+ * webhooks instead of the demo shop). Resolves with `{sandboxUrl, workerUrl, shopUrl, logDir,
+ * merchantApiKey, webhookSecret, stop}`.
  * Needs the widget and worker builds and the native binaries (scripts/build-*.sh, cargo build).
  */
-export async function startStack({ ports = {}, name = 'stack' } = {}) {
+export async function startStack({ ports = {}, name = 'stack', webhookUrl } = {}) {
   const logDir = path.join(STATE, 'logs', name);
   mkdirSync(logDir, { recursive: true });
   const bin = (b) => path.join(ROOT, 'target', 'debug', b);
@@ -200,7 +202,7 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     const secrets = merchantSecrets(name);
     const settings = {
       ...providerConfig, ...secrets, PUBLIC_BASE_URL: workerUrl, ALLOWED_ORIGINS: shopOrigins.join(','),
-      MERCHANT_WEBHOOK_URL: `${shopOrigins[0]}/webhooks/edgepay`,
+      MERCHANT_WEBHOOK_URL: webhookUrl ?? `${shopOrigins[0]}/webhooks/edgepay`,
     };
     writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n', { mode: 0o600 });
     const wrangler = start(
@@ -226,7 +228,7 @@ export async function startStack({ ports = {}, name = 'stack' } = {}) {
     procs.push(shop);
     const shopUrl = await listeningUrl(shop);
     await waitForHttp(wrangler, `${workerUrl}/v1/health`);
-    return { sandboxUrl, workerUrl, shopUrl, logDir, merchantApiKey: secrets.MERCHANT_API_KEY, stop };
+    return { sandboxUrl, workerUrl, shopUrl, logDir, merchantApiKey: secrets.MERCHANT_API_KEY, webhookSecret: secrets.MERCHANT_WEBHOOK_SECRET, stop };
   } catch (err) {
     await stop();
     throw err;

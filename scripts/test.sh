@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 cd "$ROOT"
 start=$(date +%s)
 
-"$ROOT/scripts/bootstrap.sh" --browser --fuzz || { echo "edgepay: bootstrap failed"; exit 1; }
+"$ROOT/scripts/bootstrap.sh" --browser --fuzz --examples || { echo "edgepay: bootstrap failed"; exit 1; }
 mkdir -p "$EDGEPAY_STATE/test-logs"
 
 passed=0 failed=0 broken=()
