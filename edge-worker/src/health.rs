@@ -1,4 +1,4 @@
-//! `GET /v1/health`: version and which providers are configured.
+//! `GET /v1/health`: version, which providers are configured, and whether the ledger is.
 
 use worker::{Request, Response, Result, RouteContext};
 
@@ -20,6 +20,8 @@ pub(crate) fn get(_req: Request, ctx: RouteContext<Config>) -> Result<Response> 
         "settings": { "configured": ctx.data.core_missing.is_empty(), "missing": ctx.data.core_missing },
         "providers": providers,
         "features": features,
+        // The D1 ledger (binding `LEDGER`): without it, payments work and nothing is listed.
+        "ledger": { "configured": crate::ledger::configured(&ctx.env), "missing": if crate::ledger::configured(&ctx.env) { vec![] } else { vec![crate::ledger::BINDING] } },
     });
     let mut response = Response::from_json(&body)?;
     response.headers_mut().set("Cache-Control", "no-store")?;

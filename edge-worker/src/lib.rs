@@ -7,6 +7,7 @@ mod duplicates;
 mod error;
 mod health;
 mod isolate_cache;
+mod ledger;
 mod notify;
 mod oauth;
 mod pay;
@@ -38,6 +39,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .get_async("/v1/sessions/:id/events", audit::events)
             .post_async("/v1/sessions/:id/pay", pay::pay)
             .post_async("/v1/refunds", refunds::create)
+            .get_async("/v1/ledger", ledger::list)
             .post_async("/v1/notify/alipay", notify::alipay)
             .post_async("/v1/notify/wechatpay", notify::wechatpay)
             .get_async(oauth::CALLBACK_PATH, oauth::callback)

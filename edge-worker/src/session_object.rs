@@ -130,6 +130,10 @@ impl DurableObject for SessionObject {
                     Some(_) => Ok(Response::empty()?.with_status(409)),
                     None => {
                         storage.put(RECORD, &record).await?;
+                        if let Some(pending) = crate::ledger::pending_with(&storage, &self.env, vec![crate::ledger::created(&record.session)?]).await? {
+                            storage.put(crate::ledger::PENDING_KEY, &pending).await?;
+                            self.state.wait_until(Self::flush_ledger(self.state.storage(), self.env.clone()));
+                        }
                         crate::providers::query::created_in_object(&self.state, &record).await?;
                         Ok(Response::from_json(&record)?.with_status(201))
                     }
@@ -165,11 +169,20 @@ impl DurableObject for SessionObject {
         // Closes, queries while processing, expiry, and the next alarm.
         crate::providers::query::alarm_in_object(self, &self.env).await?;
         crate::duplicates::alarm_in_object(self, &self.env).await?;
+        // Last: when D1 fails, it brings the next alarm forward to try again.
+        Self::flush_ledger(self.state.storage(), self.env.clone()).await;
         Response::empty()
     }
 }
 
 impl SessionObject {
+    /// Copies the pending ledger rows to D1; a failure leaves them for the alarm (see [`crate::ledger`]).
+    async fn flush_ledger(storage: worker::Storage, env: Env) {
+        if crate::ledger::flush(storage, env).await.is_err() {
+            worker::console_warn!("{{\"event\":\"ledger.copy_failed\"}}");
+        }
+    }
+
     /// The stored record, expired first when it is unpaid past its expiry.
     pub(crate) async fn load(&self) -> Result<Option<SessionRecord>> {
         let Some(record) = self.state.storage().get::<SessionRecord>(RECORD).await? else {
@@ -187,9 +200,10 @@ impl SessionObject {
     /// when the state machine refuses it.
     pub(crate) async fn transition(&self, mut record: SessionRecord, command: Command, now: u64) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
         let (audit_name, audit_subject) = (command.name(), crate::audit::subject(&command));
-        let Ok((session, effects)) = record.session.apply(command) else {
+        let Ok((session, effects)) = record.session.apply(command.clone()) else {
             return Ok(Err(record));
         };
+        let ledger_row = crate::ledger::transition(&session, &command)?;
         let (mut closes, mut queued, mut duplicates) = (Vec::new(), Vec::new(), Vec::new());
         record.session = session;
         let storage = self.state.storage();
@@ -213,17 +227,25 @@ impl SessionObject {
             }
         }
         // The record and its events are stored in one write: no transition without its events.
+        // … and so are its ledger rows (copied to D1 right after, see [`crate::ledger`]).
+        let ledger = crate::ledger::pending_with(&storage, &self.env, vec![ledger_row]).await?;
         #[derive(Serialize)]
         struct Both<'a> {
             record: &'a SessionRecord,
             outbox: &'a Vec<OutboxEntry>,
+            #[serde(rename = "ledger_pending", skip_serializing_if = "Option::is_none")]
+            ledger: Option<&'a Vec<crate::ledger::Row>>,
         }
-        storage.put_multiple(Both { record: &record, outbox: &outbox }).await?;
+        storage.put_multiple(Both { record: &record, outbox: &outbox, ledger: ledger.as_ref() }).await?;
         if emitted {
             storage.set_alarm(std::time::Duration::from_millis(0)).await?;
         }
         crate::providers::query::after_transition(&self.state, &record, audit_name, audit_subject, closes, queued).await?;
         crate::duplicates::queue_in_object(&self.state, duplicates).await?;
+        if ledger.is_some() {
+            // The alarm copies the rows to D1 (with the webhook, when there is one): within seconds.
+            crate::ledger::alarm_within(&storage).await?;
+        }
         Ok(Ok(record))
     }
 

@@ -21,6 +21,7 @@ export const WORKER_OPTIONS = {
   compatibilityDate: COMPATIBILITY_DATE,
   cf: false, // offline: never fetch the Request.cf object
   durableObjects: { SESSIONS: 'SessionObject' },
+  d1Databases: { LEDGER: 'edgepay-ledger' }, // the ledger (edge-worker/src/ledger.rs), in memory unless d1Persist
 };
 
 /** Polls `predicate` every `every` ms until it holds; fails the test after `ms` ms naming `what`. */
