@@ -60,6 +60,10 @@ struct Task {
     stage: Stage,
     tries: u32,
     next_at_ms: u64,
+    /// When it was queued (Unix seconds; 0 in tasks stored before this field): every submission
+    /// carries it (see [`RefundOrder::requested_at`]).
+    #[serde(default)]
+    queued_at: u64,
 }
 
 /// The refund number of the duplicate `out_trade_no`.
@@ -101,7 +105,7 @@ pub(crate) async fn queue_in_object(state: &State, refunds: Vec<(PaymentSummary,
             continue;
         }
         entries.push(Entry::new("duplicate.refund_queued", Some(&payment.out_trade_no), Some(payment.method.as_str().to_owned())));
-        tasks.push(Task { out_refund_no, payment, amount, stage: Stage::Queued, tries: 0, next_at_ms: now_ms() });
+        tasks.push(Task { out_refund_no, payment, amount, stage: Stage::Queued, tries: 0, next_at_ms: now_ms(), queued_at: crate::now() });
     }
     storage.put(KEY, &tasks).await?;
     audit::append(&storage, entries).await?;
@@ -125,6 +129,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
             total: task.amount,
             reason: Some(REASON),
             now: crate::now(),
+            requested_at: task.queued_at,
         };
         let no = &task.payment.out_trade_no;
         match submit(env, &order).await {

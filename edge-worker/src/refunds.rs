@@ -44,6 +44,10 @@ pub(crate) struct RefundRequestEntry {
     /// Whether the provider took it (its outcome comes later, by callback).
     #[serde(default)]
     pub(crate) submitted: bool,
+    /// When it was first asked for (Unix seconds; 0 in entries stored before this field): every
+    /// submission of it carries this time, so UnionPay can find it by `orderId` + `txnTime`.
+    #[serde(default)]
+    pub(crate) requested_at: u64,
 }
 
 /// The object's answer to `request_refund`.
@@ -167,6 +171,7 @@ async fn submit_pending(env: &Env, record: &SessionRecord, entry: &RefundRequest
         total: session.amount(),
         reason: entry.reason.as_deref(),
         now: crate::now(),
+        requested_at: entry.requested_at,
     };
     let outcome = submit(env, &order).await;
     let id = session.id();
@@ -222,6 +227,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         reason: request.reason.clone(),
         request_hash,
         submitted: false,
+        requested_at: crate::now(),
     };
     let op = serde_json::json!({ "op": "request_refund", "request": entry, "now": crate::now() });
     let env = &ctx.env;

@@ -34,6 +34,10 @@ pub struct Faults {
     /// The next K provider calls answer 500.
     #[serde(default)]
     pub fail_next: u32,
+    /// The next K provider calls are carried out, but their answers are lost: the caller gets 500
+    /// (what a client sees when the connection drops after the provider acted).
+    #[serde(default)]
+    pub lose_answer_next: u32,
     /// The next K provider calls hang for `hang_ms` (past any sane client timeout) and then 500.
     #[serde(default)]
     pub hang_next: u32,
@@ -144,7 +148,10 @@ pub async fn log_and_faults(State(state): State<Shared>, request: Request, next:
             Some(Err(faults.hang_ms))
         } else if faults.fail_next > 0 {
             faults.fail_next -= 1;
-            Some(Ok(()))
+            Some(Ok(false))
+        } else if faults.lose_answer_next > 0 {
+            faults.lose_answer_next -= 1;
+            Some(Ok(true))
         } else {
             None
         }
@@ -154,7 +161,11 @@ pub async fn log_and_faults(State(state): State<Shared>, request: Request, next:
             tokio::time::sleep(Duration::from_millis(hang_ms)).await;
             with_verdict(injected_500(), "injected hang")
         }
-        Some(Ok(())) => with_verdict(injected_500(), "injected 500"),
+        Some(Ok(false)) => with_verdict(injected_500(), "injected 500"),
+        Some(Ok(true)) => {
+            let carried_out = next.run(request).await;
+            with_verdict(injected_500(), format!("carried out ({}), answer lost", carried_out.status().as_u16()))
+        }
         None => next.run(request).await,
     };
 

@@ -226,3 +226,27 @@ test('UnionPay: a refund (txnType 04) is taken, then its back notification makes
   assert.deepEqual([replay.status, replay.body.status], [200, 'succeeded']);
   await waitFor(() => events(session.id, 'refund.succeeded').length === 1, 'the refund.succeeded event');
 });
+
+test('UnionPay: the answer to a refund is lost → the retry is a duplicate orderId (12) → the worker looks the refund up and keeps it pending, and the back notification completes it', async () => {
+  const session = await paidSession('unionpay_pc');
+  const faults = (body) => fetch(`${sandbox.url}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // UnionPay takes the refund, the answer never reaches the worker; its notification comes late.
+  await faults({ lose_answer_next: 1, callback_delay_ms: 3000 });
+  try {
+    const lost = await refund({ session_id: session.id, refund_id: 'rf-u-lost', amount: 6800 });
+    assert.equal(lost.status, 503, JSON.stringify(lost.body));
+    assert.equal(lost.body.error.retryable, true);
+    const retried = await refund({ session_id: session.id, refund_id: 'rf-u-lost', amount: 6800 });
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal(retried.body.status, 'pending', 'a duplicate orderId is not a refusal');
+    const log = await (await fetch(`${sandbox.url}/sandbox/control/requests`)).json();
+    const paths = log.map((e) => e.target.split('?')[0]);
+    const lastRefund = paths.lastIndexOf('/gateway/api/backTransReq.do');
+    assert.ok(lastRefund > 0 && paths.indexOf('/gateway/api/queryTrans.do', lastRefund) > lastRefund, 'the retry was followed by a query');
+  } finally {
+    await faults({});
+  }
+  await waitFor(async () => (await refund({ session_id: session.id, refund_id: 'rf-u-lost', amount: 6800 })).body.status === 'succeeded', 'the back notification', 15_000);
+  assert.equal((await readSession(session)).status, 'refunded');
+  await waitFor(() => events(session.id, 'refund.succeeded').length === 1, 'one refund.succeeded event');
+});

@@ -32,6 +32,8 @@ pub(crate) struct RefundOrder<'a> {
     pub(crate) reason: Option<&'a str>,
     /// Now (Unix seconds).
     pub(crate) now: u64,
+    /// When the merchant first asked for it (Unix seconds; 0 when unknown).
+    pub(crate) requested_at: u64,
 }
 
 /// What the provider's verified answer says.
