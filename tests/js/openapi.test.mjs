@@ -370,6 +370,8 @@ test('every route answers as documented: success and error shapes', { timeout: 1
     const page = await call('GET', '/v1/ledger?limit=5', { headers: merchant, expect: 200 });
     assert.ok(page.body.entries.length > 0, 'the ledger has the entries of this test');
     if (page.body.next_cursor) await call('GET', `/v1/ledger?limit=5&cursor=${encodeURIComponent(page.body.next_cursor)}`, { headers: merchant, expect: 200 });
+    const mine = await call('GET', `/v1/ledger?session_id=${session.id}`, { headers: merchant, expect: 200 });
+    assert.ok(mine.body.entries.length > 0 && mine.body.entries.every((e) => e.session_id === session.id), 'session_id filters');
     await call('GET', '/v1/ledger?limit=501', { headers: merchant, expect: 400 });
     await call('GET', '/v1/ledger', { expect: 401 });
   }
