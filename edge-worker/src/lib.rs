@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod isolate_cache;
 mod ledger;
+mod log;
 mod notify;
 mod oauth;
 mod pay;
@@ -27,6 +28,7 @@ use crate::error::ApiError;
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let config = Config::cached(&env);
     let origin = req.headers().get("Origin").ok().flatten();
+    let (method, path) = (req.method().to_string(), req.path());
     let allowed = origin.as_deref().filter(|o| config.origin_allowed(o)).map(str::to_owned);
 
     let response = if req.method() == worker::Method::Options {
@@ -50,12 +52,17 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .run(req, env)
             .await
     };
-    // A handler error must not leak its detail: answer with the stable internal error shape.
-    let mut response = response.or_else(|_| ApiError::Internal.into_response())?;
+    // A handler error must not leak its detail: answer with the stable internal error shape (and
+    // log that it happened, without the error's text, which may quote a provider's URL).
+    let mut response = response.or_else(|_| {
+        log::line("error", "internal_error", &[("method", method.as_str().into()), ("path", path.as_str().into())]);
+        ApiError::Internal.into_response()
+    })?;
     if response.status_code() == 405 {
         // The router's own 405 is plain text; keep the one error shape.
         response = ApiError::MethodNotAllowed.into_response()?;
     }
+    log::request(&method, &path, response.status_code());
     cors::decorate(response, allowed.as_deref())
 }
 

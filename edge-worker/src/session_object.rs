@@ -179,7 +179,7 @@ impl SessionObject {
     /// Copies the pending ledger rows to D1; a failure leaves them for the alarm (see [`crate::ledger`]).
     async fn flush_ledger(storage: worker::Storage, env: Env) {
         if crate::ledger::flush(storage, env).await.is_err() {
-            worker::console_warn!("{{\"event\":\"ledger.copy_failed\"}}");
+            crate::log::line("warn", "ledger.copy_failed", &[]);
         }
     }
 
@@ -318,6 +318,14 @@ impl SessionObject {
         for entry in outbox.iter_mut().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
             let status = crate::webhooks::send(&self.env, &entry.event).await;
             entry.attempts.push((now_ms, status));
+            if !(200..300).contains(&status) {
+                crate::log::line("warn", "webhook.attempt_failed", &[
+                    ("event_id", entry.event.id.as_str().into()),
+                    ("type", entry.event.event_type().as_str().into()),
+                    ("status", status.into()),
+                    ("attempt", entry.attempts.len().into()),
+                ]);
+            }
             deliveries.push(crate::audit::delivery(&entry.event, status));
             entry.next_at_ms = if (200..300).contains(&status) {
                 None
