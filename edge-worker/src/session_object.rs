@@ -227,7 +227,7 @@ impl SessionObject {
             }
         }
         // The record and its events are stored in one write: no transition without its events.
-        // … and so are its ledger rows (copied to D1 right after, see [`crate::ledger`]).
+        // … and so are its ledger rows (the alarm copies them to D1, see [`crate::ledger`]).
         let ledger = crate::ledger::pending_with(&storage, &self.env, vec![ledger_row]).await?;
         #[derive(Serialize)]
         struct Both<'a> {
