@@ -164,7 +164,7 @@ fn cart_of(headers: &HeaderMap) -> Cart {
         .unwrap_or_else(Cart::starter)
 }
 
-/// The shop page: products, the cart, and the checkout with a new session for the cart's total.
+/// The shop page: the checkout with a new session for the cart's total, the cart, the products.
 /// The page up to the checkout goes out at once, so that the browser fetches the widget (and draws
 /// the shop) while this server asks the worker for the session; the rest follows with the session,
 /// or with why there is none.
@@ -178,10 +178,9 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         },
     };
     let (top, checkout) = SHOP_PAGE.split_once(FLUSH_MARK).unwrap_or((SHOP_PAGE, ""));
-    let top = top
-        .replace("{{WORKER_URL}}", &escape_html(&state.worker_url))
+    let top = top.replace("{{WORKER_URL}}", &escape_html(&state.worker_url)).replace("{{PREVIEWING}}", &previewing(preview));
+    let checkout = checkout
         .replace("{{PREVIEW_LINKS}}", &preview_links(preview))
-        .replace("{{PREVIEWING}}", &previewing(preview))
         .replace("{{PRODUCTS}}", &products_html(&cart, preview))
         .replace("{{CART}}", &cart_html(&cart, preview));
     let endpoint = match preview {
