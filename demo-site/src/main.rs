@@ -274,15 +274,16 @@ fn cart_html(cart: &Cart, preview: Option<&Preview>) -> String {
     let mut html = String::from("<table><tbody>");
     for (p, quantity) in cart.lines() {
         html.push_str(&format!(
-            "<tr data-product=\"{id}\" data-quantity=\"{quantity}\"><td>{name}</td>\
+            "<tr data-product=\"{id}\" data-quantity=\"{quantity}\"><td title=\"{name}\">{short}</td>\
              <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
              <input type=\"number\" name=\"quantity\" min=\"0\" max=\"{max}\" value=\"{quantity}\" aria-label=\"Quantity of {name}\">\
              <button>Update</button></form></td>\
              <td>{subtotal}</td>\
              <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
-             <input type=\"hidden\" name=\"quantity\" value=\"0\"><button aria-label=\"Remove {name}\">Remove · 删除</button></form></td></tr>",
+             <input type=\"hidden\" name=\"quantity\" value=\"0\"><button aria-label=\"Remove {name}\">Remove</button></form></td></tr>",
             id = p.id,
             name = escape_html(p.name),
+            short = escape_html(shop::short_name(p)),
             max = shop::MAX_QUANTITY,
             subtotal = yuan(p.price * u64::from(*quantity)),
         ));

@@ -117,7 +117,7 @@ impl Cart {
 }
 
 /// The Chinese half of a product's name.
-fn short_name(product: &Product) -> &'static str {
+pub(crate) fn short_name(product: &Product) -> &'static str {
     product.name.split(" · ").next().unwrap_or(product.name)
 }
 

@@ -54,7 +54,7 @@ test('the cart: products added in the browser make a session for the server-side
   await waitForState(page, 'methods');
   assert.equal(await card(page).locator('.ep-amount').textContent(), 'Total¥90.00');
 
-  for (const id of ['gaiwan']) await page.locator(`tr[data-product="${id}"] button`, { hasText: 'Remove' }).click();
+  await page.locator('tr[data-product="gaiwan"] button', { hasText: 'Remove' }).click();
   await page.locator('.problem', { hasText: 'Your cart is empty' }).waitFor();
   assert.equal(await page.locator('#checkout').getAttribute('data-session'), '');
   await context.close();
