@@ -256,6 +256,47 @@ test("README's embed snippet mounts the widget in Chromium against the stack", a
   await custom.context.close();
 });
 
+test("README's environment/method table is what detectEnvironment says for real User-Agents of each row", async () => {
+  const cases = JSON.parse(readFileSync(path.join(ROOT, '..', 'shared', 'ua', 'visible.json'), 'utf8')).cases;
+  const rows = section('Embedding the widget')
+    .split('\n')
+    .filter((l) => /^\| `[a-z_]+`/.test(l))
+    .map((l) => {
+      const [, where, offered, blocked] = l.split('|').map((c) => c.trim());
+      return {
+        environment: where.match(/`(\w+)`/)[1],
+        device: where.match(/\((\w+)\)/)?.[1],
+        methods: [...offered.matchAll(/`(\w+)`/g)].map((m) => m[1]),
+        blocked: [...blocked.matchAll(/`(\w+)` \((\w+)\)/g)].map((m) => ({ method: m[1], reason: m[2] })),
+      };
+    });
+  assert.deepEqual(
+    [...new Set(rows.map((r) => r.environment))].sort(),
+    ['alipay_inapp', 'desktop_browser', 'mobile_browser', 'wechat_desktop', 'wechat_inapp', 'wechat_miniprogram', 'wecom'],
+    'a row for every environment',
+  );
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${stack.shopUrl}/orders`);
+  let checked = 0;
+  for (const row of rows) {
+    const mine = cases.filter((c) => c.label === row.environment && (!row.device || (row.device === 'desktop') === (c.device === 'desktop')));
+    assert.ok(mine.length > 0, `visible.json has User-Agents for ${row.environment} ${row.device ?? ''}`);
+    for (const c of mine) {
+      const hints = { maxTouchPoints: c.device === 'desktop' ? 0 : 5 };
+      const detected = await page.evaluate(async ([ua, h]) => (await import('/widget/edgepay.js')).detectEnvironment(ua, h), [c.ua, hints]);
+      assert.deepEqual(
+        { environment: detected.environment, methods: detected.methods, blocked: detected.blocked },
+        { environment: row.environment, methods: row.methods, blocked: row.blocked },
+        `README's row for ${row.environment} ${row.device ?? ''} vs ${c.ua}`,
+      );
+      checked += 1;
+    }
+  }
+  assert.ok(checked >= 25, `checked ${checked} User-Agents`);
+  await context.close();
+});
+
 test('security: no secret of the stack reaches the browser on any shop page', async () => {
   // The stack's secrets: the merchant's and every provider credential the README calls a secret.
   const env = Object.fromEntries(
