@@ -40,6 +40,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             .get_async("/v1/sessions/:id", sessions::get)
             .get_async("/v1/sessions/:id/events", audit::events)
             .post_async("/v1/sessions/:id/pay", pay::pay)
+            .post_async("/v1/sessions/:id/miniprogram", providers::miniprogram::pay)
             .post_async("/v1/refunds", refunds::create)
             .get_async("/v1/ledger", ledger::list)
             .post_async("/v1/notify/alipay", notify::alipay)

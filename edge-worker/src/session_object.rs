@@ -70,6 +70,8 @@ enum Op {
     Failed { out_trade_no: OutTradeNo, retryable: bool, now: u64 },
     /// A verified callback or query says the attempt is paid.
     Paid { out_trade_no: OutTradeNo, amount: Amount, provider_transaction_id: ProviderTransactionId, paid_at: u64, now: u64 },
+    /// The mini-program's backend pays the hand-off attempt (see [`crate::providers::miniprogram`]).
+    MiniprogramPay { openid: String, now: u64 },
     /// It ended with the payer's sealed openid: answers the page, once per round trip.
     OauthFinish { nonce: String, openid: crate::oauth::Sealed, now: u64 },
     /// The merchant asks for a refund (see [`crate::refunds`]).
@@ -252,6 +254,7 @@ impl SessionObject {
     async fn apply(&self, mut record: SessionRecord, op: Op) -> Result<Response> {
         match op {
             Op::Pay(op) => crate::pay::in_object(self, record, op).await,
+            Op::MiniprogramPay { openid, now } => crate::providers::miniprogram::pay_in_object(self, record, openid, now).await,
             Op::Failed { out_trade_no, retryable, now } => {
                 match self.transition(record, Command::AttemptFailed { out_trade_no, retryable, now }, now).await? {
                     Ok(record) | Err(record) => Response::from_json(&record),

@@ -35,6 +35,10 @@ pub struct KeysFile {
     pub unionpay: UnionpayKeys,
 }
 
+/// The merchant's mini-program: a second appid bound to the same `mchid` (JSAPI payments made
+/// from the mini-program's pay page carry it).
+pub const MINIPROGRAM_APPID: &str = "wx8888888888888888";
+
 /// WeChat Pay test keys.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct WechatKeys {
@@ -124,6 +128,7 @@ impl KeysFile {
             ("WECHAT_API_BASE_URL", base_url.to_owned()),
             ("WECHATPAY_MCHID", w.mchid.clone()),
             ("WECHATPAY_APPID", w.appid.clone()),
+            ("WECHAT_MINIPROGRAM_APPID", MINIPROGRAM_APPID.to_owned()),
             ("WECHATPAY_APP_SECRET", w.app_secret.clone()),
             ("WECHATPAY_MERCHANT_SERIAL", w.merchant_serial.clone()),
             ("WECHATPAY_MERCHANT_PRIVATE_KEY", w.merchant_private_key.clone()),

@@ -376,7 +376,10 @@ test('every route answers as documented: success and error shapes', { timeout: 1
     await call('GET', '/v1/ledger', { expect: 401 });
   }
   if (routes.has('POST /v1/sessions/{id}/miniprogram')) {
-    const handoff = await newSession();
+    // Before a hand-off there is nothing to pay; `mini` was handed off above.
+    const fresh = await newSession();
+    await call('POST', `/v1/sessions/${fresh.id}/miniprogram`, { headers: merchant, body: JSON.stringify({ openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' }), expect: 409 });
+    const handoff = mini;
     const { body } = await call('POST', `/v1/sessions/${handoff.id}/miniprogram`, { headers: merchant, body: JSON.stringify({ openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' }), expect: 200 });
     assert.equal(body.type, 'jsapi');
     await call('POST', `/v1/sessions/${handoff.id}/miniprogram`, { headers: { ...merchant, authorization: 'Bearer no' }, body: '{"openid":"o"}', expect: 401 });

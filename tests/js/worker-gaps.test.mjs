@@ -216,6 +216,56 @@ test('mini-program web-view → {type: miniprogram, path: WECHAT_MINIPROGRAM_PAY
   assert.equal(desktop.body.error.reason, 'needs_miniprogram');
 });
 
+test('mini-program pay page: its backend gets wx.requestPayment parameters for the hand-off attempt, the payment reaches the session, once', async () => {
+  const session = await createSession();
+  const hints = { 'x-edgepay-hints': JSON.stringify({ wxjs_environment: 'miniprogram' }) };
+  const merchantCall = (id, body, key = API_KEY) =>
+    fetch(`${workerUrl}/v1/sessions/${id}/miniprogram`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const openid = 'oMiniProgramPayer0123456789a';
+  // Before the hand-off there is no attempt to pay.
+  const early = await merchantCall(session.id, { openid });
+  assert.equal(early.status, 409);
+  assert.equal((await early.json()).error.code, 'session_not_payable');
+  const handoff = await pay(session, 'wechat_miniprogram', { userAgent: MINIPROGRAM_UA, headers: hints });
+  assert.equal(handoff.body.type, 'miniprogram');
+
+  // Only the merchant, with a valid openid.
+  assert.equal((await merchantCall(session.id, { openid }, session.client_secret)).status, 401);
+  for (const body of [{}, { openid: "" }, { openid, extra: 1 }]) {
+    const r = await merchantCall(session.id, body);
+    assert.equal(r.status, 400, `${JSON.stringify(body)}: ${await r.text()}`);
+  }
+  assert.equal((await merchantCall('cs_000000000000000000000000', { openid })).status, 404);
+
+  const answer = await merchantCall(session.id, { openid });
+  const text = await answer.text();
+  assert.equal(answer.status, 200, text);
+  const { type, params } = JSON.parse(text);
+  assert.equal(type, 'jsapi');
+  assert.equal(params.appId, workerConfig.WECHAT_MINIPROGRAM_APPID, 'signed for the mini-program');
+  assert.match(params.package, /^prepay_id=wx/);
+  assert.equal(params.signType, 'RSA');
+  assert.ok(params.paySign && params.nonceStr && /^\d+$/.test(params.timeStamp));
+  assert.ok(!text.includes(openid), 'the payer id is not echoed');
+  // Asking again (the page reloaded) gives the same order.
+  const again = await (await merchantCall(session.id, { openid })).json();
+  assert.equal(again.params.package, params.package);
+
+  // The order at the sandbox is the hand-off attempt's, under the mini-program's appid.
+  const order = (await sandboxOrders()).find((o) => o.detail?.prepay_id === params.package.slice('prepay_id='.length));
+  assert.ok(order, 'the JSAPI order exists at the sandbox');
+  assert.equal(order.detail.appid, workerConfig.WECHAT_MINIPROGRAM_APPID);
+  assert.equal(order.amount_fen, 6800);
+  assert.equal((await control(`orders/wechatpay/${order.out_trade_no}/pay`, { payer: openid })).status, 200);
+  await waitFor(async () => (await readSession(session)).status === 'paid', 'the session to be paid by the mini-program payment');
+  await waitFor(() => received.some((r) => r.body.includes(session.id) && r.body.includes('payment.succeeded')), 'the webhook');
+  const events = received.filter((r) => r.body.includes(session.id)).map((r) => new Webhook(WEBHOOK_SECRET).verify(r.body, r.headers));
+  assert.deepEqual(events.map((e) => e.type), ['payment.succeeded']);
+  assert.ok(JSON.stringify(events[0]).includes('wechat_miniprogram'));
+  // Paid: nothing more to pay.
+  assert.equal((await merchantCall(session.id, { openid })).status, 409);
+});
+
 test('audit: a forged Alipay notify for a real session is refused and recorded with its reason; the session is unchanged', async () => {
   const session = await createSession({ methods: ['alipay_qr'] });
   const action = (await pay(session, 'alipay_qr')).body;

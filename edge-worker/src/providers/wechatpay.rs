@@ -17,12 +17,12 @@ use payment_core::method::PaymentMethod;
 use payment_core::wechatpay::canonical::encode_component;
 use payment_core::wechatpay::model::{
     beijing_rfc3339, from_body, ApiError as WechatError, H5Info, H5Order, H5SceneInfo, H5Type, JsapiOrder, NativeOrder,
-    Order, OrderAmount, Payer, PrepayRequest, Transaction,
+    OpenId, Order, OrderAmount, Payer, PrepayRequest, Transaction,
 };
 use payment_core::wechatpay::notify::{parse_notification, ApiV3Key, NotificationResource};
 use payment_core::wechatpay::sign::{authorization, Request as SignedRequest};
 use payment_core::wechatpay::verify::{platform_certificates, verify_response, WechatpayHeaders};
-use payment_core::wechatpay::{jsapi_params, API_BASE_URL};
+use payment_core::wechatpay::{jsapi_params, JsapiParams, API_BASE_URL};
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Url};
 
 use super::{public_url, setting, Attempt, NextAction, ProviderError};
@@ -42,6 +42,9 @@ pub(crate) struct Settings {
     path_prefix: String,
     pub(super) mchid: MchId,
     pub(super) appid: AppId,
+    /// `WECHAT_MINIPROGRAM_APPID`: the merchant's mini-program, bound to the same `mchid` (its
+    /// pay page's JSAPI payments, see [`miniprogram_params`]).
+    pub(super) miniprogram_appid: Option<AppId>,
     merchant_serial: String,
     merchant_key_pkcs8: SecretBytes,
     pub(super) apiv3_key: ApiV3Key,
@@ -78,11 +81,17 @@ impl Settings {
             path_prefix: base.path().trim_end_matches('/').to_owned(),
             mchid: MchId::new(setting(env, "WECHATPAY_MCHID")?.trim()).ok()?,
             appid: AppId::new(setting(env, "WECHATPAY_APPID")?.trim()).ok()?,
+            miniprogram_appid: setting(env, "WECHAT_MINIPROGRAM_APPID").and_then(|id| AppId::new(id.trim()).ok()),
             merchant_serial: setting(env, "WECHATPAY_MERCHANT_SERIAL")?.trim().to_owned(),
             merchant_key_pkcs8: private_key_pkcs8_der(&setting(env, "WECHATPAY_MERCHANT_PRIVATE_KEY")?, "WECHATPAY_MERCHANT_PRIVATE_KEY").ok()?,
             apiv3_key: ApiV3Key::new(setting(env, "WECHATPAY_APIV3_KEY")?.as_bytes()).ok()?,
             platform_keys,
         })
+    }
+
+    /// Whether `appid` is this merchant's: the official account's or the mini-program's.
+    pub(super) fn own_appid(&self, appid: &AppId) -> bool {
+        *appid == self.appid || self.miniprogram_appid.as_ref() == Some(appid)
     }
 
     async fn merchant_key(&self) -> Result<RsaSigningKey, ProviderError> {
@@ -215,6 +224,24 @@ pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<Nex
     }
 }
 
+/// The `wx.requestPayment` parameters of the mini-program hand-off `attempt` for the payer
+/// `openid` (from the mini-program's `wx.login` → `code2session`): a JSAPI order under
+/// `WECHAT_MINIPROGRAM_APPID` with the attempt's own order number, so its callback and queries
+/// reach this session like any other attempt's.
+///
+/// # Errors
+/// [`ProviderError::NotConfigured`] without WeChat Pay or `WECHAT_MINIPROGRAM_APPID`; the
+/// provider's refusal or unavailability otherwise.
+pub(crate) async fn miniprogram_params(env: &Env, attempt: &Attempt<'_>, openid: OpenId) -> Result<JsapiParams, ProviderError> {
+    let settings = Settings::from_env(env, attempt.now).ok_or(ProviderError::NotConfigured)?;
+    let appid = settings.miniprogram_appid.clone().ok_or(ProviderError::NotConfigured)?;
+    let mut order = settings.order(env, attempt)?;
+    order.appid = appid.clone();
+    let answer = settings.prepay(&JsapiOrder { order, payer: Payer { openid } }, attempt.now).await?;
+    let key = settings.merchant_key().await?;
+    jsapi_params(&key, &appid, &answer.prepay_id, attempt.now, &nonce()?).await.map_err(|_| ProviderError::NotConfigured)
+}
+
 /// Why a callback changes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -237,7 +264,7 @@ pub(crate) async fn verify_notify(env: &Env, headers: &WechatpayHeaders, raw: &[
     let NotificationResource::Transaction(transaction) = notification.resource else {
         return Err(Refusal::Unhandled);
     };
-    if transaction.mchid != settings.mchid || transaction.appid != settings.appid {
+    if transaction.mchid != settings.mchid || !settings.own_appid(&transaction.appid) {
         return Err(Refusal::WrongMerchant);
     }
     Ok(*transaction)

@@ -1,8 +1,8 @@
 //! Orders: `POST /v3/pay/transactions/{jsapi,h5,native}`, the queries, close, and the H5 cashier
 //! entry the `h5_url` points at.
 //!
-//! Business rules, with WeChat Pay's error codes: `appid`/`mchid` the configured pair
-//! (`400 APPID_MCHID_NOT_MATCH`); `amount.total` an integer number of fen > 0 and `currency` `CNY`;
+//! Business rules, with WeChat Pay's error codes: `appid`/`mchid` the configured pair, or for
+//! JSAPI the mini-program's appid bound to the same mchid (`400 APPID_MCHID_NOT_MATCH`); `amount.total` an integer number of fen > 0 and `currency` `CNY`;
 //! `description` 1–127 characters; `out_trade_no` 6–32 of `[0-9A-Za-z_*-]`; `notify_url` an
 //! absolute http(s) URL without query; `time_expire` RFC 3339 in the future; `payer.openid` for
 //! JSAPI; `scene_info.payer_client_ip` and `scene_info.h5_info.type` for H5 (`400 PARAM_ERROR`).
@@ -212,7 +212,8 @@ fn validate(state: &Shared, kind: Kind, body: &Map<String, Value>) -> Result<New
     AppId::new(appid).map_err(|_| ApiError::param("appid 格式错误 (malformed)"))?;
     let mchid = required_str(body, &["mchid"])?;
     MchId::new(mchid).map_err(|_| ApiError::param("mchid 格式错误 (malformed)"))?;
-    if appid != keys.appid || mchid != keys.mchid {
+    let bound = appid == keys.appid || (appid == crate::keys::MINIPROGRAM_APPID && kind == Kind::Jsapi);
+    if !bound || mchid != keys.mchid {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "APPID_MCHID_NOT_MATCH",

@@ -36,7 +36,7 @@ pub(super) async fn query(env: &Env, out_trade_no: &OutTradeNo, now: u64) -> Res
     }
     let transaction: Transaction = from_body(&raw, "response").map_err(|_| ProviderError::Unavailable)?;
     // A verified answer about another order or merchant: never act on it.
-    if &transaction.out_trade_no != out_trade_no || transaction.mchid != settings.mchid || transaction.appid != settings.appid {
+    if &transaction.out_trade_no != out_trade_no || transaction.mchid != settings.mchid || !settings.own_appid(&transaction.appid) {
         return Err(ProviderError::Unavailable);
     }
     match transaction.trade_state {
