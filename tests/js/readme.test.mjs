@@ -140,9 +140,17 @@ test('deploying: every wrangler command is valid for the pinned wrangler, every 
   assert.deepEqual([...put].sort(), [...secrets].sort(), 'wrangler secret put for exactly the secrets of the settings table');
   const security = section('Security');
   for (const name of secrets) assert.ok(security.includes(`\`${name}\``), `the security section names ${name}`);
-  // Every setting of the table is one the worker reads.
+  // Every setting of the table is one the worker reads, and every one it reads is in the table
+  // (and so is every one of edge-worker/.dev.vars.example).
   const source = spawnSync('grep', ['-rhoE', '"[A-Z][A-Z0-9_]+"', path.join(ROOT, 'edge-worker/src')], { encoding: 'utf8' }).stdout;
-  for (const name of settingsTable().flatMap((r) => r.names)) assert.ok(source.includes(`"${name}"`), `${name} (settings table) is read by the worker`);
+  const documented = settingsTable().flatMap((r) => r.names);
+  for (const name of documented) assert.ok(source.includes(`"${name}"`), `${name} (settings table) is read by the worker`);
+  const read = spawnSync('grep', ['-rhoE', 'setting\\([^,()]+, "[A-Z][A-Z0-9_]+"\\)|secret\\("[A-Z][A-Z0-9_]+"\\)', path.join(ROOT, 'edge-worker/src')], { encoding: 'utf8' }).stdout;
+  const names = new Set([...read.matchAll(/"([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1]));
+  const example = path.join(ROOT, 'edge-worker/.dev.vars.example');
+  if (existsSync(example)) for (const [, name] of readFileSync(example, 'utf8').matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)) names.add(name);
+  assert.ok(names.size >= 20, `found the settings the worker reads (${names.size})`);
+  for (const name of names) assert.ok(documented.includes(name), `${name} is read by the worker but not in README's settings table`);
 
   // D1: the database, its binding and migrations folder as wrangler.toml has them.
   if (/\[\[d1_databases\]\]/.test(WRANGLER_TOML)) {
