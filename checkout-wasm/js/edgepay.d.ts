@@ -3,6 +3,18 @@ export type WidgetState =
   | 'loading'
   | 'methods'
   | 'processing'
+  /** The QR code to scan with WeChat or Alipay on the phone, with a countdown. */
+  | 'qr'
+  /** The QR code expired before it was paid; a new one can be asked for. */
+  | 'qr_expired'
+  /** Going to the provider's page (redirect, form post, WeChat sign-in). */
+  | 'redirecting'
+  /** WeChat's payment sheet is open (JSAPI). */
+  | 'bridge'
+  /** Handed off to the mini-program's pay page. */
+  | 'handoff'
+  /** Back from the provider, or WeChat said ok: the worker is asked whether it is paid. */
+  | 'checking'
   | 'failure'
   | 'offline'
   | 'unreachable'
@@ -59,8 +71,10 @@ export interface SuccessDetail {
 /**
  * `detail` of `edgepay:failure`: the widget shows a failure (a payment could not be started, the
  * session could not be loaded, or it expired). `code` is the worker's error code, or
- * `unreachable`, `bad_answer`, `session_expired`, `action_not_supported` (the worker started a
- * payment this version cannot drive yet), or, from `<edgepay-checkout>` only, `invalid_options`
+ * `unreachable`, `bad_answer`, `session_expired`, `payment_failed` (the provider ended the attempt
+ * unpaid), `wechat_pay_failed` (WeChat's payment sheet failed), `no_wechat_bridge` (no
+ * `WeixinJSBridge`), `no_miniprogram_sdk` (no `wx.miniProgram` on the page), `cannot_leave` (the
+ * provider's page could not be opened), or, from `<edgepay-checkout>` only, `invalid_options`
  * with the `message` that `mount` would have thrown. When `retryable`, trying again may work.
  */
 export interface FailureDetail {
@@ -70,7 +84,7 @@ export interface FailureDetail {
   message?: string;
 }
 
-/** `detail` of `edgepay:cancel`: the shopper cancelled the payment being started. */
+/** `detail` of `edgepay:cancel`: the shopper cancelled the payment being started, or closed WeChat's payment sheet. */
 export interface CancelDetail {
   method: PaymentMethod;
 }

@@ -13,6 +13,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, RequestMode, Response};
 
+use crate::state::Pending;
+
 /// Where the widget talks to, and with which credentials. Built once per mount.
 #[derive(Debug, PartialEq)]
 pub struct Connection {
@@ -100,9 +102,72 @@ pub(crate) async fn session(conn: &Connection, prefetched: Option<Promise>) -> R
     parse_session(&body).ok_or(ApiError::BadAnswer)
 }
 
+/// What the widget does next to let the shopper pay: the worker's answer to `pay`
+/// (edge-worker `providers::NextAction`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextAction {
+    /// Show `data` as a QR code until `expires_at` (Unix seconds).
+    Qr {
+        /// The code's content (WeChat `code_url`, Alipay `qr_code`).
+        data: String,
+        /// Unix seconds.
+        expires_at: u64,
+    },
+    /// Go to `url` (WeChat H5, Alipay wap/page).
+    Redirect {
+        /// Where.
+        url: String,
+    },
+    /// Submit `fields` to `action` (Alipay and UnionPay forms).
+    Form {
+        /// The form's target.
+        action: String,
+        /// `POST` or `GET`.
+        method: String,
+        /// The fields, in order.
+        fields: Vec<(String, String)>,
+    },
+    /// `WeixinJSBridge.invoke('getBrandWCPayRequest', params)`.
+    Jsapi {
+        /// As the worker signed them.
+        params: JsValue,
+    },
+    /// WeChat's sign-in first (the payer's openid); it comes back to this page.
+    Oauth {
+        /// WeChat's authorize URL.
+        url: String,
+    },
+    /// `wx.miniProgram.navigateTo({url: path})`.
+    Miniprogram {
+        /// The merchant's mini-program page, with the session id.
+        path: String,
+    },
+}
+
+fn parse_action(body: &JsValue) -> Option<NextAction> {
+    let text = |key| string(body, key);
+    Some(match text("type")?.as_str() {
+        "qr" => NextAction::Qr { data: text("data")?, expires_at: whole(&get(body, "expires_at"))? },
+        "redirect" => NextAction::Redirect { url: text("url")? },
+        "form" => {
+            let fields = get(body, "fields");
+            if !Array::is_array(&fields) {
+                return None;
+            }
+            let pair = |p: JsValue| Some((Reflect::get_u32(&p, 0).ok()?.as_string()?, Reflect::get_u32(&p, 1).ok()?.as_string()?));
+            let fields = Array::from(&fields).iter().map(pair).collect::<Option<_>>()?;
+            NextAction::Form { action: text("action")?, method: text("method")?, fields }
+        }
+        "jsapi" => NextAction::Jsapi { params: Some(get(body, "params")).filter(JsValue::is_object)? },
+        "oauth" => NextAction::Oauth { url: text("url")? },
+        "miniprogram" => NextAction::Miniprogram { path: text("path")? },
+        _ => return None,
+    })
+}
+
 /// `POST /v1/sessions/{id}/pay {method, environment, page_url}`: asks the worker to start a payment.
-/// Resolves with the worker's next action (the widget does not drive actions yet).
-pub(crate) async fn pay(conn: &Connection, method: PaymentMethod, environment: Option<Environment>) -> Result<JsValue, ApiError> {
+/// Resolves with the worker's next action.
+pub(crate) async fn pay(conn: &Connection, method: PaymentMethod, environment: Option<Environment>) -> Result<NextAction, ApiError> {
     let body = Object::new();
     set(&body, "method", &method.as_str().into());
     if let Some(environment) = environment {
@@ -113,7 +178,48 @@ pub(crate) async fn pay(conn: &Connection, method: PaymentMethod, environment: O
         set(&body, "page_url", &page.into());
     }
     let json = js_sys::JSON::stringify(&body).map_err(|_| ApiError::BadAnswer)?;
-    answer(send(conn, "POST", "/pay", Some(json.into()))?).await
+    let answer = answer(send(conn, "POST", "/pay", Some(json.into()))?).await?;
+    parse_action(&answer).ok_or(ApiError::BadAnswer)
+}
+
+/// The `sessionStorage` key of this session's unfinished payment.
+fn pending_key(conn: &Connection) -> String {
+    ["edgepay:pending:", conn.session_url.as_str()].concat()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// Notes, before the browser leaves for a provider's page, the payment to carry on when it comes
+/// back (`"paying:alipay_page"`, `"signing_in:wechat_jsapi"`).
+pub(crate) fn remember(conn: &Connection, pending: Pending) {
+    let (kind, method) = match pending {
+        Pending::Paying(method) => ("paying:", method),
+        Pending::SigningIn(method) => ("signing_in:", method),
+    };
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(&pending_key(conn), &[kind, method.as_str()].concat());
+    }
+}
+
+/// The payment this page was left for, if any.
+pub(crate) fn recall(conn: &Connection) -> Option<Pending> {
+    let value = storage()?.get_item(&pending_key(conn)).ok()??;
+    let (kind, method) = value.split_once(':')?;
+    let method = method.parse().ok()?;
+    match kind {
+        "paying" => Some(Pending::Paying(method)),
+        "signing_in" => Some(Pending::SigningIn(method)),
+        _ => None,
+    }
+}
+
+/// Forgets the unfinished payment (paid, given up, or carried on).
+pub(crate) fn forget(conn: &Connection) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(&pending_key(conn));
+    }
 }
 
 fn send(conn: &Connection, method: &str, suffix: &str, body: Option<JsValue>) -> Result<Promise, ApiError> {

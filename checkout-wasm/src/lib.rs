@@ -4,6 +4,7 @@
 
 mod api;
 mod components;
+mod drive;
 mod events;
 mod hooks;
 mod i18n;

@@ -8,7 +8,8 @@ use payment_core::method::PaymentMethod;
 use payment_core::session::Status;
 use yew::Reducible;
 
-use crate::api::{ApiError, SessionView};
+use crate::api::{ApiError, NextAction, SessionView};
+use crate::components::qr::Qr;
 
 /// What the widget is showing.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,18 @@ pub enum Phase {
     Methods,
     /// A payment is being started with this method.
     Processing(PaymentMethod),
+    /// The QR code to scan with the phone.
+    Qr(PaymentMethod, Rc<Qr>),
+    /// The QR code expired before it was paid: the shopper may get a new one.
+    QrExpired(PaymentMethod),
+    /// The browser is going to the provider's page (redirect, form, WeChat sign-in).
+    Leaving(PaymentMethod),
+    /// WeChat's payment sheet is open (JSAPI).
+    Bridge(PaymentMethod),
+    /// Handed off to the merchant's mini-program page.
+    Handoff(PaymentMethod),
+    /// Back from the provider, or WeChat said "ok": the worker is asked whether it is paid.
+    Checking(PaymentMethod),
     /// Starting a payment with this method failed.
     Failed(PaymentMethod, ApiError),
     /// The session could not be loaded.
@@ -44,6 +57,16 @@ pub enum Focus {
     GuideOpener,
 }
 
+/// A payment left unfinished when the browser went to a provider's page, kept in
+/// `sessionStorage` so that the page the shopper comes back to carries on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Gone to pay at the provider: ask whether it is paid.
+    Paying(PaymentMethod),
+    /// Gone to WeChat's sign-in for JSAPI: pay again, now that the worker has the payer.
+    SigningIn(PaymentMethod),
+}
+
 /// Everything the widget shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkout {
@@ -61,12 +84,21 @@ pub struct Checkout {
     pub attempt: u32,
     /// Where focus goes after the next render, and a counter that says "now".
     pub focus: (Focus, u32),
+    /// Bumped to ask the worker for the payment's status now ("I have paid").
+    pub poll: u32,
+    /// The payment this page was left for, found at mount; carried on after the first load.
+    pub pending: Option<Pending>,
 }
 
 impl Checkout {
     /// The state at mount.
-    pub fn new(online: bool) -> Self {
-        Self { phase: Phase::Loading, session: None, online, guide_open: false, load: 0, attempt: 0, focus: (Focus::Stay, 0) }
+    pub fn new(online: bool, pending: Option<Pending>) -> Self {
+        Self { phase: Phase::Loading, session: None, online, guide_open: false, load: 0, attempt: 0, focus: (Focus::Stay, 0), poll: 0, pending }
+    }
+
+    /// Whether the worker is asked, again and again, how the payment stands.
+    pub fn polling(&self) -> bool {
+        self.online && matches!(self.phase, Phase::Qr(..) | Phase::QrExpired(_) | Phase::Bridge(_) | Phase::Handoff(_) | Phase::Checking(_))
     }
 
     /// The state's name for the host page (`edgepay:statechange`) and `data-edgepay-state`.
@@ -79,6 +111,12 @@ impl Checkout {
             Phase::Loading => "loading",
             Phase::Methods => "methods",
             Phase::Processing(_) => "processing",
+            Phase::Qr(..) => "qr",
+            Phase::QrExpired(_) => "qr_expired",
+            Phase::Leaving(_) => "redirecting",
+            Phase::Bridge(_) => "bridge",
+            Phase::Handoff(_) => "handoff",
+            Phase::Checking(_) => "checking",
             Phase::Failed(..) => "failure",
             Phase::Unavailable(ApiError::Unreachable) => "unreachable",
             Phase::Unavailable(_) => "error",
@@ -101,8 +139,20 @@ pub enum Action {
     Online(bool),
     /// The shopper chose a method.
     Choose(PaymentMethod),
-    /// Answer `attempt` to the payment request (only failures, until the worker drives payments).
+    /// Answer `attempt` to the payment request: the next action.
+    Started(u32, NextAction),
+    /// Answer `attempt` to the payment request, or the bridge's: it failed.
     PayFailed(u32, ApiError),
+    /// The worker's answer to a status poll.
+    Polled(Result<Rc<SessionView>, ApiError>),
+    /// The QR code's time is up.
+    QrExpired,
+    /// The shopper is back on this page from the provider's (the browser's back/forward cache).
+    Returned,
+    /// "I have paid": ask the worker now.
+    CheckNow,
+    /// WeChat's payment sheet closed with `…:ok` (a hint to confirm) for `attempt`.
+    BridgeOk(u32),
     /// The shopper tries again: the failed method, or loading the session.
     Retry,
     /// The shopper goes back to the list (another method), from a failure.
@@ -127,18 +177,28 @@ impl Reducible for Checkout {
             }
             Action::Loaded(load, _) if load != self.load => return self,
             Action::Loaded(_, Ok(session)) => {
+                // Back from a provider's page: carry on with that payment (once).
+                let pending = next.pending.take();
                 next.phase = match session.status {
                     Status::Expired => Phase::Expired,
                     Status::Failed | Status::Closed => Phase::Closed,
                     s if s.is_paid() => Phase::Paid,
-                    // A shopper reading a failure keeps reading it; the list is up to date behind.
-                    _ => match next.phase {
-                        Phase::Processing(_) | Phase::Failed(..) => next.phase,
-                        _ => Phase::Methods,
+                    // A shopper reading a failure or paying keeps at it; the list is up to date behind.
+                    _ if method_of(&next.phase).is_some() => next.phase,
+                    _ => match pending {
+                        Some(Pending::Paying(method)) => Phase::Checking(method),
+                        Some(Pending::SigningIn(method)) => {
+                            next.attempt = next.attempt.wrapping_add(1);
+                            Phase::Processing(method)
+                        }
+                        None => Phase::Methods,
                     },
                 };
-                // After the shopper's "Try again", focus goes to what the answer shows.
-                if self.phase == Phase::Loading && self.focus.0 == Focus::Message {
+                if pending.is_some() && matches!(next.phase, Phase::Paid | Phase::Checking(_)) {
+                    // Back from paying: focus on how it went.
+                    next.focus(Focus::Message);
+                } else if self.phase == Phase::Loading && self.focus.0 == Focus::Message {
+                    // After the shopper's "Try again", focus goes to what the answer shows.
                     match (&next.phase, session.methods.first()) {
                         (Phase::Methods, Some(first)) => next.focus(Focus::Method(*first)),
                         _ => next.focus(Focus::Message),
@@ -173,7 +233,7 @@ impl Reducible for Checkout {
             }
             Action::Retry => {
                 match &self.phase {
-                    Phase::Failed(method, _) => {
+                    Phase::Failed(method, _) | Phase::QrExpired(method) => {
                         next.phase = Phase::Processing(*method);
                         next.attempt = next.attempt.wrapping_add(1);
                     }
@@ -186,11 +246,67 @@ impl Reducible for Checkout {
                 next.focus(Focus::Message);
             }
             Action::PayFailed(attempt, error) => {
-                let Phase::Processing(method) = self.phase else { return self };
+                let (Phase::Processing(method) | Phase::Bridge(method) | Phase::Handoff(method)) = self.phase else { return self };
                 if attempt != self.attempt {
                     return self;
                 }
                 next.phase = Phase::Failed(method, error);
+                next.focus(Focus::Message);
+            }
+            Action::Started(attempt, action) => {
+                let Phase::Processing(method) = self.phase else { return self };
+                if attempt != self.attempt {
+                    return self;
+                }
+                next.phase = match action {
+                    NextAction::Qr { data, expires_at } => match Qr::new(&data, expires_at) {
+                        Some(qr) => Phase::Qr(method, Rc::new(qr)),
+                        None => Phase::Failed(method, ApiError::BadAnswer),
+                    },
+                    NextAction::Redirect { .. } | NextAction::Form { .. } | NextAction::Oauth { .. } => Phase::Leaving(method),
+                    NextAction::Jsapi { .. } => Phase::Bridge(method),
+                    NextAction::Miniprogram { .. } => Phase::Handoff(method),
+                };
+                next.focus(Focus::Message);
+            }
+            Action::Polled(Err(_)) => return self,
+            Action::Polled(Ok(session)) => {
+                let Some(method) = method_of(&self.phase).filter(|_| self.polling()) else { return self };
+                next.phase = match session.status {
+                    s if s.is_paid() => Phase::Paid,
+                    Status::Expired => Phase::Expired,
+                    Status::Failed | Status::Closed => Phase::Closed,
+                    // Open again: the attempt ended at the provider without a payment.
+                    Status::Open => Phase::Failed(method, ApiError::Worker { code: "payment_failed".into(), retryable: true }),
+                    _ => self.phase.clone(),
+                };
+                if next.phase != self.phase {
+                    next.focus(Focus::Message);
+                }
+                next.session = Some(session);
+            }
+            Action::QrExpired => {
+                let Phase::Qr(method, ..) = self.phase else { return self };
+                next.phase = Phase::QrExpired(method);
+                next.focus(Focus::Message);
+            }
+            Action::Returned => {
+                let Phase::Leaving(method) = self.phase else { return self };
+                next.phase = Phase::Checking(method);
+                next.poll = next.poll.wrapping_add(1);
+            }
+            Action::CheckNow => {
+                if !matches!(self.phase, Phase::Checking(_)) {
+                    return self;
+                }
+                next.poll = next.poll.wrapping_add(1);
+            }
+            Action::BridgeOk(attempt) => {
+                let Phase::Bridge(method) = self.phase else { return self };
+                if attempt != self.attempt {
+                    return self;
+                }
+                next.phase = Phase::Checking(method);
                 next.focus(Focus::Message);
             }
             Action::Back | Action::Cancel => {
@@ -214,10 +330,17 @@ impl Reducible for Checkout {
     }
 }
 
-/// The method being started or that failed.
+/// The method being paid with, or that failed.
 pub fn method_of(phase: &Phase) -> Option<PaymentMethod> {
     match phase {
-        Phase::Processing(method) | Phase::Failed(method, _) => Some(*method),
+        Phase::Processing(method)
+        | Phase::Failed(method, _)
+        | Phase::Qr(method, ..)
+        | Phase::QrExpired(method)
+        | Phase::Leaving(method)
+        | Phase::Bridge(method)
+        | Phase::Handoff(method)
+        | Phase::Checking(method) => Some(*method),
         _ => None,
     }
 }

@@ -39,11 +39,32 @@ export function record_events(host) {
 export function fire(name) {
   window.dispatchEvent(new Event(name));
 }
+export function fake_wechat_bridge(answer) {
+  const invoked = [];
+  window.WeixinJSBridge = {
+    invoke(name, params, callback) {
+      invoked.push({ name, params });
+      setTimeout(() => callback({ err_msg: `get_brand_wcpay_request:${answer}` }), 200);
+    },
+  };
+  return invoked;
+}
+export function fake_miniprogram_sdk() {
+  const urls = [];
+  window.wx = { miniProgram: { navigateTo: (options) => urls.push(options.url) } };
+  return urls;
+}
+export function remove_global(name) {
+  delete window[name];
+}
 "#)]
 extern "C" {
     fn install_fake_worker(routes: &JsValue) -> Array;
     fn record_events(host: &Element) -> Array;
     fn fire(name: &str);
+    fn fake_wechat_bridge(answer: &str) -> Array;
+    fn fake_miniprogram_sdk() -> Array;
+    fn remove_global(name: &str);
 }
 
 const DESKTOP_METHODS: &str = r#"["wechat_native","alipay_page","alipay_qr","unionpay_pc"]"#;
@@ -439,5 +460,179 @@ async fn at_its_expiry_the_widget_asks_the_worker_and_shows_expired() {
     }
     find(&host, r#"[data-edgepay-state="expired"]"#).await;
     assert_eq!(calls.length(), 2, "one question to the worker at expiry");
+    handle.destroy();
+}
+
+fn now() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+fn ok(body: &str) -> String {
+    format!(r#"{{"status":200,"body":{body}}}"#)
+}
+
+fn calls_to(calls: &Array, key: &str) -> usize {
+    calls.iter().filter(|c| field(c, "key").as_string().as_deref() == Some(key)).count()
+}
+
+#[wasm_bindgen_test]
+async fn a_qr_code_shows_with_amount_and_countdown_expires_refreshes_and_turns_into_success_when_paid() {
+    let qr = |expires_at: u64| ok(&format!(r#"{{"type":"qr","data":"weixin://wxpay/bizpayurl?pr=AbCdEf123","expires_at":{expires_at}}}"#));
+    let table = routes(&[
+        ("GET /v1/sessions/cs_qr", &desktop_session()),
+        ("POST /v1/sessions/cs_qr/pay", &qr(now() + 2)),
+    ]);
+    let calls = install_fake_worker(&table);
+    let host = host();
+    let seen = record_events(&host);
+    let mut handle = mount_on(&host, "cs_qr", "en");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    set_route(&table, "GET /v1/sessions/cs_qr", &desktop_session().replace(r#""status":"open""#, r#""status":"processing""#));
+    click(&find(&host, r#"button[data-method="wechat_native"]"#).await);
+    let code = find(&host, "svg.ep-code").await;
+    assert_eq!(attr(&code, "role"), "img");
+    assert_eq!(attr(&code, "aria-label"), "Payment QR code · WeChat Pay QR code · ¥68.00 · Scan with WeChat on your phone");
+    // 37 bytes need version 3 at level M: 29 modules, and the quiet zone, 37 a side.
+    assert_eq!(attr(&code, "viewBox"), "0 0 37 37");
+    let d = attr(&find(&host, "svg.ep-code path").await, "d");
+    // The three finder patterns start with a 7-module run at their top-left corners.
+    for corner in ["M4 4h7v1h-7z", "M26 4h7v1h-7z", "M4 26h7v1h-7z"] {
+        assert!(d.contains(corner), "{corner} in {d}");
+    }
+    assert_eq!(text(&find(&host, ".ep-qr-amount").await), "¥68.00");
+    assert!(text(&find(&host, ".ep-countdown").await).starts_with("Code expires in 0:0"));
+    assert_eq!(focused(&host).map(|f| attr(&f, "class")).as_deref(), Some("ep-msg"));
+
+    // Polled while shown; at its expiry, a new code is offered.
+    let card = find(&host, r#"[data-edgepay-state="qr_expired"]"#).await;
+    assert!(text(&card).contains("This QR code has expired. Get a new one to scan."), "{}", text(&card));
+    assert!(calls_to(&calls, "GET /v1/sessions/cs_qr") >= 2, "the status was asked for while the code was shown");
+    set_route(&table, "POST /v1/sessions/cs_qr/pay", &qr(now() + 600));
+    click(&all(&host, ".ep-actions button")[0]);
+    find(&host, r#"[data-edgepay-state="qr"]"#).await;
+    assert_eq!(calls_to(&calls, "POST /v1/sessions/cs_qr/pay"), 2);
+
+    // Paid on the phone: the next poll says so.
+    set_route(&table, "GET /v1/sessions/cs_qr", &session("paid", 6800, "desktop_browser", DESKTOP_METHODS, "[]"));
+    let card = find(&host, r#"[data-edgepay-state="success"]"#).await;
+    assert!(text(&card).contains("Payment complete"));
+    sleep(50).await;
+    assert_eq!(focused(&host).map(|f| attr(&f, "class")).as_deref(), Some("ep-msg"), "focus moves to the outcome");
+    assert!(events(&seen).contains(&("edgepay:success".into(), "success".into())));
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn wechat_jsapi_ok_is_confirmed_with_the_worker_cancel_returns_to_the_list_fail_says_why() {
+    let params = r#"{"appId":"wx1","timeStamp":"1","nonceStr":"n","package":"prepay_id=wx2","signType":"RSA","paySign":"s"}"#;
+    let table = routes(&[
+        ("GET /v1/sessions/cs_jsapi", &session("open", 6800, "wechat_inapp", WECHAT_METHODS, WECHAT_BLOCKED)),
+        ("POST /v1/sessions/cs_jsapi/pay", &ok(&format!(r#"{{"type":"jsapi","params":{params}}}"#))),
+    ]);
+    let calls = install_fake_worker(&table);
+    let host = host();
+    let seen = record_events(&host);
+    let mut handle = mount_on(&host, "cs_jsapi", "zh-CN");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+
+    // Cancelled in WeChat's sheet: back to the list, focus on the method.
+    let invoked = fake_wechat_bridge("cancel");
+    click(&find(&host, r#"button[data-method="wechat_jsapi"]"#).await);
+    find(&host, r#"[data-edgepay-state="bridge"]"#).await;
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    sleep(30).await;
+    assert_eq!(focused(&host).map(|f| attr(&f, "data-method")).as_deref(), Some("wechat_jsapi"));
+    assert!(events(&seen).contains(&("edgepay:cancel".into(), "wechat_jsapi".into())));
+    let first = invoked.get(0);
+    assert_eq!(field(&first, "name").as_string().as_deref(), Some("getBrandWCPayRequest"));
+    assert_eq!(field(&field(&first, "params"), "package").as_string().as_deref(), Some("prepay_id=wx2"));
+
+    // Failed in the sheet: a sentence, retry, another method.
+    fake_wechat_bridge("fail");
+    click(&find(&host, r#"button[data-method="wechat_jsapi"]"#).await);
+    let card = find(&host, r#"[data-edgepay-state="failure"]"#).await;
+    assert!(text(&card).contains("微信支付未能完成，请重试或选择其他支付方式。"), "{}", text(&card));
+    click(&all(&host, ".ep-actions button")[1]);
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+
+    // "ok" is only a hint: the widget checks with the worker before it says paid.
+    fake_wechat_bridge("ok");
+    set_route(&table, "GET /v1/sessions/cs_jsapi", &session("processing", 6800, "wechat_inapp", WECHAT_METHODS, WECHAT_BLOCKED));
+    let asked = calls_to(&calls, "GET /v1/sessions/cs_jsapi");
+    click(&find(&host, r#"button[data-method="wechat_jsapi"]"#).await);
+    find(&host, r#"[data-edgepay-state="checking"]"#).await;
+    sleep(200).await;
+    assert!(calls_to(&calls, "GET /v1/sessions/cs_jsapi") > asked, "the worker was asked");
+    assert!(all(&host, r#"[data-edgepay-state="success"]"#).is_empty(), "not paid until the worker says so");
+    set_route(&table, "GET /v1/sessions/cs_jsapi", &session("paid", 6800, "wechat_inapp", WECHAT_METHODS, WECHAT_BLOCKED));
+    click(&find(&host, ".ep-actions .ep-button").await);
+    find(&host, r#"[data-edgepay-state="success"]"#).await;
+    remove_global("WeixinJSBridge");
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_mini_program_hand_off_navigates_to_the_workers_path_or_says_it_cannot() {
+    let table = routes(&[
+        ("GET /v1/sessions/cs_mini", &session("open", 6800, "wechat_miniprogram", r#"["wechat_miniprogram"]"#, "[]")),
+        ("POST /v1/sessions/cs_mini/pay", &ok(r#"{"type":"miniprogram","path":"/pages/edgepay/pay?session_id=cs_mini"}"#)),
+    ]);
+    install_fake_worker(&table);
+    let host = host();
+    let mut handle = mount_on(&host, "cs_mini", "en");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    remove_global("wx");
+    click(&find(&host, r#"button[data-method="wechat_miniprogram"]"#).await);
+    let card = find(&host, r#"[data-edgepay-state="failure"]"#).await;
+    assert!(text(&card).contains("Couldn't switch to the mini-program to pay."), "{}", text(&card));
+    click(&all(&host, ".ep-actions button")[1]);
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+
+    let urls = fake_miniprogram_sdk();
+    click(&find(&host, r#"button[data-method="wechat_miniprogram"]"#).await);
+    let card = find(&host, r#"[data-edgepay-state="handoff"]"#).await;
+    assert!(text(&card).contains("Finish paying in the mini-program."));
+    assert_eq!(urls.get(0).as_string().as_deref(), Some("/pages/edgepay/pay?session_id=cs_mini"));
+    remove_global("wx");
+    handle.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn back_from_a_providers_page_the_widget_checks_the_payment_and_offers_i_have_paid_and_pay_again() {
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let key = "edgepay:pending:http://worker.test/v1/sessions/cs_back";
+    storage.set_item(key, "paying:alipay_page").unwrap();
+    let table = routes(&[("GET /v1/sessions/cs_back", &desktop_session().replace(r#""status":"open""#, r#""status":"processing""#))]);
+    let calls = install_fake_worker(&table);
+    let host = host();
+    let seen = record_events(&host);
+    let mut handle = mount_on(&host, "cs_back", "en");
+    let card = find(&host, r#"[data-edgepay-state="checking"]"#).await;
+    assert!(text(&card).contains("Checking your payment…"));
+    assert!(text(&card).contains("Alipay web checkout"));
+    let buttons = all(&host, ".ep-actions button");
+    assert_eq!(buttons.iter().map(text).collect::<Vec<_>>(), ["I have paid", "Pay again"]);
+    sleep(30).await;
+    let asked = calls_to(&calls, "GET /v1/sessions/cs_back");
+    click(&buttons[0]);
+    sleep(100).await;
+    assert!(calls_to(&calls, "GET /v1/sessions/cs_back") > asked, "\"I have paid\" asks the worker at once");
+    set_route(&table, "GET /v1/sessions/cs_back", &session("paid", 6800, "desktop_browser", DESKTOP_METHODS, "[]"));
+    click(&all(&host, ".ep-actions button")[0]);
+    find(&host, r#"[data-edgepay-state="success"]"#).await;
+    sleep(50).await;
+    assert!(events(&seen).contains(&("edgepay:success".into(), "success".into())));
+    assert_eq!(storage.get_item(key).unwrap(), None, "the payment is forgotten once paid");
+    handle.destroy();
+
+    // Not paid after all: "pay again" goes back to the list and forgets it.
+    storage.set_item(key, "paying:alipay_page").unwrap();
+    set_route(&table, "GET /v1/sessions/cs_back", &desktop_session().replace(r#""status":"open""#, r#""status":"processing""#));
+    let again = self::host();
+    let mut handle = mount_on(&again, "cs_back", "en");
+    find(&again, r#"[data-edgepay-state="checking"]"#).await;
+    click(&all(&again, ".ep-actions button")[1]);
+    find(&again, r#"[data-edgepay-state="methods"]"#).await;
+    assert_eq!(storage.get_item(key).unwrap(), None);
     handle.destroy();
 }

@@ -10,14 +10,16 @@ use web_sys::{Element, HtmlElement};
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
-use crate::api::{self, set, Connection};
+use crate::api::{self, set, ApiError, Connection, NextAction};
 use crate::components::guide::Guide;
 use crate::components::methods::Methods;
 use crate::components::notice::Notice;
+use crate::components::qr::QrPanel;
+use crate::drive::{self, SheetOutcome};
 use crate::events;
-use crate::hooks::{use_connectivity, use_expiry};
+use crate::hooks::{use_connectivity, use_expiry, use_poll, use_return};
 use crate::i18n::{format_amount, Locale, Text};
-use crate::state::{Action, Checkout, Focus, Phase};
+use crate::state::{Action, Checkout, Focus, Pending, Phase};
 
 /// What the host page gives the widget.
 #[derive(Debug, Clone, PartialEq, Properties)]
@@ -37,7 +39,10 @@ pub struct AppProps {
 /// The widget.
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
-    let state = use_reducer(|| Checkout::new(web_sys::window().is_none_or(|w| w.navigator().on_line())));
+    let state = {
+        let conn = props.conn.clone();
+        use_reducer(move || Checkout::new(web_sys::window().is_none_or(|w| w.navigator().on_line()), api::recall(&conn)))
+    };
     let prefetch = use_mut_ref(|| props.prefetch.clone());
     let l = props.locale;
 
@@ -45,7 +50,20 @@ pub fn app(props: &AppProps) -> Html {
     let payable = matches!(state.phase, Phase::Methods | Phase::Processing(_) | Phase::Failed(..));
     use_expiry(state.session.as_ref().filter(|_| payable).map(|s| s.expires_at), state.load, state.dispatcher());
     use_load(props.conn.clone(), state.load, prefetch, state.dispatcher());
-    use_pay(props.conn.clone(), &state);
+    use_pay(props.conn.clone(), &props.host, &state);
+    use_poll(props.conn.clone(), state.polling(), matches!(state.phase, Phase::Checking(_)), state.poll, state.dispatcher());
+    use_return(matches!(state.phase, Phase::Leaving(_)), state.dispatcher());
+    {
+        // An unfinished payment is remembered only while the browser is away at the provider's
+        // page (written just before leaving) or the shopper is asked whether it is paid.
+        let conn = props.conn.clone();
+        let keep = matches!(state.phase, Phase::Leaving(_) | Phase::Checking(_));
+        use_effect_with(keep, move |keep| {
+            if !*keep {
+                api::forget(&conn);
+            }
+        });
+    }
     {
         // `refresh()` from the host page.
         let dispatcher = state.dispatcher();
@@ -67,7 +85,7 @@ pub fn app(props: &AppProps) -> Html {
     let body = match &state.phase {
         Phase::Expired => html! { <Notice kind="info" message={l.t(Text::Expired)} focus={false} /> },
         Phase::Closed => html! { <Notice kind="info" message={l.t(Text::Closed)} focus={false} /> },
-        Phase::Paid => html! { <Notice kind="done" message={l.t(Text::Paid)} focus={false} /> },
+        Phase::Paid => html! { <Notice kind="done" message={l.t(Text::Paid)} focus={focus_message} /> },
         _ if !state.online => html! { <Notice kind="busy" message={l.t(Text::Offline)} focus={false} /> },
         Phase::Loading => html! {
             <div class="ep-skeleton" aria-hidden="true"><span></span><span></span><span></span></div>
@@ -99,9 +117,7 @@ pub fn app(props: &AppProps) -> Html {
                 let method = *method;
                 Callback::from(move |_: MouseEvent| {
                     dispatcher.dispatch(Action::Cancel);
-                    let detail = Object::new();
-                    set(&detail, "method", &method.as_str().into());
-                    events::dispatch(&host, "edgepay:cancel", detail);
+                    cancelled(&host, method);
                 })
             };
             html! {
@@ -110,6 +126,42 @@ pub fn app(props: &AppProps) -> Html {
                 </Notice>
             }
         }
+        Phase::Qr(method, qr) => {
+            let on_expired = {
+                let dispatcher = state.dispatcher();
+                Callback::from(move |()| dispatcher.dispatch(Action::QrExpired))
+            };
+            let amount = state.session.as_ref().map_or(0, |s| s.amount);
+            html! {
+                <QrPanel locale={l} method={*method} qr={qr.clone()} {amount} focus={focus_message} {on_expired}>
+                    <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
+                </QrPanel>
+            }
+        }
+        Phase::QrExpired(method) => html! {
+            <Notice kind="info" message={l.t(Text::QrExpired)} about={l.method_name(*method)} focus={focus_message}>
+                <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::NewCode) }</button>
+                <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
+            </Notice>
+        },
+        Phase::Leaving(method) => html! {
+            <Notice kind="busy" message={l.t(Text::Leaving)} about={l.method_name(*method)} focus={focus_message} />
+        },
+        Phase::Bridge(method) => html! {
+            <Notice kind="busy" message={l.t(Text::Bridge)} about={l.method_name(*method)} focus={focus_message} />
+        },
+        Phase::Handoff(method) => html! {
+            <Notice kind="busy" message={l.t(Text::Handoff)} about={l.method_name(*method)} focus={focus_message}>
+                <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
+            </Notice>
+        },
+        Phase::Checking(method) => html! {
+            <Notice kind="busy" message={l.t(Text::Checking)} about={l.method_name(*method)} focus={focus_message}>
+                <p class="ep-help">{ l.t(Text::CheckingHelp) }</p>
+                <button type="button" class="ep-button" onclick={dispatch(|| Action::CheckNow)}>{ l.t(Text::IHavePaid) }</button>
+                <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::PayAgain) }</button>
+            </Notice>
+        },
         Phase::Failed(method, error) => html! {
             <Notice kind="error" message={l.error(error)} about={l.method_name(*method)} focus={focus_message}>
                 <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::Retry) }</button>
@@ -150,6 +202,12 @@ pub fn app(props: &AppProps) -> Html {
         Phase::Loading => l.t(Text::Loading),
         Phase::Methods => l.t(Text::ChooseMethod),
         Phase::Processing(_) => l.t(Text::Processing),
+        Phase::Qr(method, ..) => l.method_hint(*method),
+        Phase::QrExpired(_) => l.t(Text::QrExpired),
+        Phase::Leaving(_) => l.t(Text::Leaving),
+        Phase::Bridge(_) => l.t(Text::Bridge),
+        Phase::Handoff(_) => l.t(Text::Handoff),
+        Phase::Checking(_) => l.t(Text::Checking),
         Phase::Failed(_, error) | Phase::Unavailable(error) => l.error(error),
     };
 
@@ -182,10 +240,11 @@ fn use_load(conn: Rc<Connection>, load: u32, prefetch: Rc<RefCell<Option<JsValue
     });
 }
 
-/// Starts a payment for each new attempt.
+/// Starts a payment for each new attempt, and drives the worker's next action.
 #[hook]
-fn use_pay(conn: Rc<Connection>, state: &UseReducerHandle<Checkout>) {
+fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checkout>) {
     let dispatcher = state.dispatcher();
+    let host = host.clone();
     let method = match state.phase {
         Phase::Processing(method) => Some(method),
         _ => None,
@@ -195,16 +254,66 @@ fn use_pay(conn: Rc<Connection>, state: &UseReducerHandle<Checkout>) {
         let attempt = *attempt;
         if let Some(method) = method {
             wasm_bindgen_futures::spawn_local(async move {
-                // The worker's next action (QR code, redirect, JS bridge) is not driven yet: until it
-                // is, even a started payment cannot go on here, and the shopper is told so.
-                let error = match api::pay(&conn, method, environment).await {
-                    Ok(_) => api::ApiError::Worker { code: "action_not_supported".into(), retryable: false },
-                    Err(error) => error,
+                let action = match api::pay(&conn, method, environment).await {
+                    Ok(action) => action,
+                    Err(error) => return dispatcher.dispatch(Action::PayFailed(attempt, error)),
                 };
-                dispatcher.dispatch(Action::PayFailed(attempt, error));
+                let failed = |code: &str| Action::PayFailed(attempt, ApiError::Worker { code: code.into(), retryable: true });
+                // Leaving the page: remember the payment first, so that the page it comes back
+                // to carries on.
+                let leave = |pending: Pending| {
+                    api::remember(&conn, pending);
+                    dispatcher.dispatch(Action::Started(attempt, action.clone()));
+                };
+                match &action {
+                    NextAction::Redirect { url } => {
+                        leave(Pending::Paying(method));
+                        if drive::go(url).is_none() {
+                            dispatcher.dispatch(failed("cannot_leave"));
+                        }
+                    }
+                    NextAction::Form { action: target, method: verb, fields } => {
+                        leave(Pending::Paying(method));
+                        if drive::submit(target, verb, fields).is_none() {
+                            dispatcher.dispatch(failed("cannot_leave"));
+                        }
+                    }
+                    NextAction::Oauth { url } => {
+                        leave(Pending::SigningIn(method));
+                        if drive::go(url).is_none() {
+                            dispatcher.dispatch(failed("cannot_leave"));
+                        }
+                    }
+                    NextAction::Qr { .. } => dispatcher.dispatch(Action::Started(attempt, action.clone())),
+                    NextAction::Jsapi { params } => {
+                        dispatcher.dispatch(Action::Started(attempt, action.clone()));
+                        match drive::wechat_pay(params).await {
+                            SheetOutcome::Ok => dispatcher.dispatch(Action::BridgeOk(attempt)),
+                            SheetOutcome::Cancel => {
+                                dispatcher.dispatch(Action::Cancel);
+                                cancelled(&host, method);
+                            }
+                            SheetOutcome::Fail => dispatcher.dispatch(failed("wechat_pay_failed")),
+                            SheetOutcome::NoBridge => dispatcher.dispatch(failed("no_wechat_bridge")),
+                        }
+                    }
+                    NextAction::Miniprogram { path } => {
+                        dispatcher.dispatch(Action::Started(attempt, action.clone()));
+                        if drive::miniprogram(path).is_none() {
+                            dispatcher.dispatch(failed("no_miniprogram_sdk"));
+                        }
+                    }
+                }
             });
         }
     });
+}
+
+/// Tells the host page the shopper cancelled (an action, not a state: the list shows again).
+fn cancelled(host: &Element, method: PaymentMethod) {
+    let detail = Object::new();
+    set(&detail, "method", &method.as_str().into());
+    events::dispatch(host, "edgepay:cancel", detail);
 }
 
 /// Tells the host page: `edgepay:statechange` on every change of state, and `edgepay:success`,

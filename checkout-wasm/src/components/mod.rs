@@ -5,3 +5,4 @@ pub mod app;
 pub(crate) mod guide;
 pub(crate) mod methods;
 pub(crate) mod notice;
+pub(crate) mod qr;

@@ -1,10 +1,19 @@
 //! Hooks that turn the browser's events and the clock into [`Action`]s.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use yew::prelude::*;
 
+use crate::api::{self, Connection};
 use crate::state::{Action, Checkout};
+
+/// The first wait between status polls, and the longest: the worker asks the provider itself at
+/// most every 3 s, so asking it more often than that finds nothing new.
+const POLL_FIRST_MS: f64 = 1000.0;
+const POLL_MAX_MS: f64 = 3000.0;
 
 /// Follows `navigator.onLine` through the window's `online` and `offline` events.
 #[hook]
@@ -34,5 +43,49 @@ pub fn use_expiry(expires_at: Option<u64>, load: u32, dispatcher: UseReducerDisp
             Timeout::new(delay as u32, move || dispatcher.dispatch(Action::Load))
         });
         move || drop(timer)
+    });
+}
+
+/// While `active`, asks the worker how the payment stands, with backoff (1 s, 1.5 s, … up to
+/// 3 s); the first time at once when `immediate`. A new `now` (the shopper's "I have paid") starts
+/// over.
+#[hook]
+pub fn use_poll(conn: Rc<Connection>, active: bool, immediate: bool, now: u32, dispatcher: UseReducerDispatcher<Checkout>) {
+    use_effect_with((active, immediate, now), move |(active, immediate, _)| {
+        let stop = Rc::new(Cell::new(!*active));
+        let asked_now = *immediate;
+        let running = stop.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut wait = if asked_now { 0.0 } else { POLL_FIRST_MS };
+            while !running.get() {
+                gloo_timers::future::TimeoutFuture::new(wait as u32).await;
+                if running.get() {
+                    break;
+                }
+                let answer = api::session(&conn, None).await.map(Rc::new);
+                if running.get() {
+                    break;
+                }
+                dispatcher.dispatch(Action::Polled(answer));
+                wait = (wait * 1.5).clamp(POLL_FIRST_MS, POLL_MAX_MS);
+            }
+        });
+        move || stop.set(true)
+    });
+}
+
+/// While the browser is leaving for a provider's page: a page shown again from the back/forward
+/// cache (`pageshow` with `persisted`) means the shopper came back.
+#[hook]
+pub fn use_return(leaving: bool, dispatcher: UseReducerDispatcher<Checkout>) {
+    use_effect_with(leaving, move |leaving| {
+        let listener = web_sys::window().filter(|_| *leaving).map(|window| {
+            EventListener::new(&window, "pageshow", move |event| {
+                if api::get(event, "persisted").is_truthy() {
+                    dispatcher.dispatch(Action::Returned);
+                }
+            })
+        });
+        move || drop(listener)
     });
 }
