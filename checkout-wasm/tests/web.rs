@@ -471,6 +471,28 @@ fn ok(body: &str) -> String {
     format!(r#"{{"status":200,"body":{body}}}"#)
 }
 
+/// Reads the QR code drawn as `d` (runs `M x y h n v1 h-n z` on a `size`-module canvas) with rqrr,
+/// from a bitmap at 4 pixels a module.
+fn read_qr(d: &str, size: usize) -> Option<String> {
+    let mut dark = vec![false; size * size];
+    for run in d.split('M').filter(|r| !r.is_empty()) {
+        let (start, rest) = run.split_once('h').unwrap();
+        let (x, y) = start.split_once(' ').unwrap();
+        let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+        let n: usize = rest.split_once('v').unwrap().0.parse().unwrap();
+        for i in x..x + n {
+            dark[y * size + i] = true;
+        }
+    }
+    const SCALE: usize = 4;
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(size * SCALE, size * SCALE, |x, y| {
+        if dark[(y / SCALE) * size + x / SCALE] { 0 } else { 255 }
+    });
+    let grids = image.detect_grids();
+    let (_, content) = grids.first()?.decode().ok()?;
+    Some(content)
+}
+
 fn calls_to(calls: &Array, key: &str) -> usize {
     calls.iter().filter(|c| field(c, "key").as_string().as_deref() == Some(key)).count()
 }
@@ -499,6 +521,8 @@ async fn a_qr_code_shows_with_amount_and_countdown_expires_refreshes_and_turns_i
     for corner in ["M4 4h7v1h-7z", "M26 4h7v1h-7z", "M4 26h7v1h-7z"] {
         assert!(d.contains(corner), "{corner} in {d}");
     }
+    // And a QR reader reads the drawing back as the worker's data.
+    assert_eq!(read_qr(&d, 37).as_deref(), Some("weixin://wxpay/bizpayurl?pr=AbCdEf123"));
     assert_eq!(text(&find(&host, ".ep-qr-amount").await), "¥68.00");
     assert!(text(&find(&host, ".ep-countdown").await).starts_with("Code expires in 0:0"));
     assert_eq!(focused(&host).map(|f| attr(&f, "class")).as_deref(), Some("ep-msg"));
