@@ -278,6 +278,7 @@ test('WeChat → OAuth sign-in, back to the page, JSAPI through WeixinJSBridge, 
   const shop = await openShop(WECHAT, { init: bridgeScript });
   const { page } = shop;
   await waitForState(page, 'methods');
+  await shoot(page, 'journey-wechat-methods');
   await choose(page, 'wechat_jsapi');
   // WeChat's sign-in (snsapi_base) goes through the sandbox and the worker back to this page,
   // where the widget pays again with the payer now known, and WeChat's sheet opens.
