@@ -72,8 +72,8 @@ export interface SuccessDetail {
  * `detail` of `edgepay:failure`: the widget shows a failure (a payment could not be started, the
  * session could not be loaded, or it expired). `code` is the worker's error code, or
  * `unreachable`, `bad_answer`, `session_expired`, `payment_failed` (the provider ended the attempt
- * unpaid), `wechat_pay_failed` (WeChat's payment sheet failed), `no_wechat_bridge` (no
- * `WeixinJSBridge`), `no_miniprogram_sdk` (no `wx.miniProgram` on the page), `cannot_leave` (the
+ * unpaid), `wechat_pay_failed` (WeChat's payment sheet failed), `wechat_sign_in_failed` (back from
+ * WeChat's sign-in still without the payer), `no_wechat_bridge` (no `WeixinJSBridge`), `no_miniprogram_sdk` (no `wx.miniProgram` on the page), `cannot_leave` (the
  * provider's page could not be opened), or, from `<edgepay-checkout>` only, `invalid_options`
  * with the `message` that `mount` would have thrown. When `retryable`, trying again may work.
  */

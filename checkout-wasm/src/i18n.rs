@@ -219,6 +219,7 @@ impl Locale {
             "provider_unavailable" => ("支付机构暂时没有响应，请重试或选择其他支付方式。", "The payment provider isn't answering right now. Try again or choose another method."),
             "payment_failed" => ("这笔支付没有成功，没有扣款。请重试或选择其他支付方式。", "The payment didn't go through and nothing was charged. Try again or choose another method."),
             "wechat_pay_failed" => ("微信支付未能完成，请重试或选择其他支付方式。", "WeChat Pay couldn't complete the payment. Try again or choose another method."),
+            "wechat_sign_in_failed" => ("微信登录未完成，无法使用微信支付，请重试或选择其他支付方式。", "WeChat sign-in didn't finish, so WeChat Pay can't start. Try again or choose another method."),
             "no_wechat_bridge" => ("无法打开微信支付，请在微信中打开本页后重试。", "WeChat Pay couldn't open. Open this page in WeChat and try again."),
             "no_miniprogram_sdk" => ("无法跳转到小程序支付，请返回小程序后重试。", "Couldn't switch to the mini-program to pay. Go back to the mini-program and try again."),
             "cannot_leave" => ("无法打开支付页面，请重试或选择其他支付方式。", "The payment page couldn't open. Try again or choose another method."),

@@ -88,12 +88,14 @@ pub struct Checkout {
     pub poll: u32,
     /// The payment this page was left for, found at mount; carried on after the first load.
     pub pending: Option<Pending>,
+    /// Back from WeChat's sign-in: a second sign-in asked for now means it did not work.
+    pub signed_in: bool,
 }
 
 impl Checkout {
     /// The state at mount.
     pub fn new(online: bool, pending: Option<Pending>) -> Self {
-        Self { phase: Phase::Loading, session: None, online, guide_open: false, load: 0, attempt: 0, focus: (Focus::Stay, 0), poll: 0, pending }
+        Self { phase: Phase::Loading, session: None, online, guide_open: false, load: 0, attempt: 0, focus: (Focus::Stay, 0), poll: 0, pending, signed_in: false }
     }
 
     /// Whether the worker is asked, again and again, how the payment stands.
@@ -188,6 +190,7 @@ impl Reducible for Checkout {
                     _ => match pending {
                         Some(Pending::Paying(method)) => Phase::Checking(method),
                         Some(Pending::SigningIn(method)) => {
+                            next.signed_in = true;
                             next.attempt = next.attempt.wrapping_add(1);
                             Phase::Processing(method)
                         }

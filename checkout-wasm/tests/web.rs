@@ -660,3 +660,33 @@ async fn back_from_a_providers_page_the_widget_checks_the_payment_and_offers_i_h
     assert_eq!(storage.get_item(key).unwrap(), None);
     handle.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn wechat_sign_in_leaves_the_page_once_and_a_second_sign_in_asked_for_on_return_is_a_failure() {
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let key = "edgepay:pending:http://worker.test/v1/sessions/cs_oauth";
+    storage.remove_item(key).unwrap();
+    // A fragment: the test page stays where it is when the widget follows it.
+    let table = routes(&[
+        ("GET /v1/sessions/cs_oauth", &session("open", 6800, "wechat_inapp", WECHAT_METHODS, WECHAT_BLOCKED)),
+        ("POST /v1/sessions/cs_oauth/pay", &ok(r##"{"type":"oauth","url":"#wechat-sign-in"}"##)),
+    ]);
+    let calls = install_fake_worker(&table);
+    let host = host();
+    let mut handle = mount_on(&host, "cs_oauth", "zh-CN");
+    find(&host, r#"[data-edgepay-state="methods"]"#).await;
+    click(&find(&host, r#"button[data-method="wechat_jsapi"]"#).await);
+    find(&host, r#"[data-edgepay-state="redirecting"]"#).await;
+    assert_eq!(web_sys::window().unwrap().location().hash().unwrap(), "#wechat-sign-in");
+    assert_eq!(storage.get_item(key).unwrap().as_deref(), Some("signing_in:wechat_jsapi"));
+    handle.destroy();
+
+    // Back on the page: the widget pays again by itself; the worker asks for sign-in again.
+    let back = self::host();
+    let mut handle = mount_on(&back, "cs_oauth", "zh-CN");
+    let card = find(&back, r#"[data-edgepay-state="failure"]"#).await;
+    assert!(text(&card).contains("微信登录未完成"), "{}", text(&card));
+    assert_eq!(calls_to(&calls, "POST /v1/sessions/cs_oauth/pay"), 2);
+    assert_eq!(storage.get_item(key).unwrap(), None);
+    handle.destroy();
+}

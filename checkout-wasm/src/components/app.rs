@@ -250,6 +250,7 @@ fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checko
         _ => None,
     };
     let environment = state.session.as_ref().and_then(|s| s.environment);
+    let signed_in = state.signed_in;
     use_effect_with(state.attempt, move |attempt| {
         let attempt = *attempt;
         if let Some(method) = method {
@@ -278,6 +279,8 @@ fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checko
                             dispatcher.dispatch(failed("cannot_leave"));
                         }
                     }
+                    // Signed in, and asked to sign in again: going round would never end.
+                    NextAction::Oauth { .. } if signed_in => dispatcher.dispatch(failed("wechat_sign_in_failed")),
                     NextAction::Oauth { url } => {
                         leave(Pending::SigningIn(method));
                         if drive::go(url).is_none() {
