@@ -111,11 +111,11 @@ pub(crate) async fn events(req: Request, ctx: RouteContext<Config>) -> Result<Re
     let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
         return ApiError::SessionNotFound.into_response();
     };
-    let mut stored = call_object(&ctx.env, &id, Method::Get, "/audit", None).await?;
+    let stored = call_object(&ctx.env, &id, Method::Get, "/audit", None).await?;
     if stored.status_code() == 404 {
         return ApiError::SessionNotFound.into_response();
     }
-    let body: serde_json::Value = stored.json().await?;
+    let body: serde_json::Value = crate::body::json(&stored).await?;
     let mut response = Response::from_json(&body)?;
     response.headers_mut().set("Cache-Control", "no-store")?;
     Ok(response)

@@ -258,11 +258,11 @@ async fn exchange(settings: &Settings, code: &str) -> std::result::Result<OpenId
     );
     let request = Request::new(&url, Method::Get).map_err(|_| ApiError::ProviderNotConfigured)?;
     let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(10_000));
-    let mut response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ApiError::ProviderUnavailable)?;
+    let response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ApiError::ProviderUnavailable)?;
     if response.status_code() != 200 {
         return Err(ApiError::ProviderUnavailable);
     }
-    let answer: TokenAnswer = response.json().await.map_err(|_| ApiError::ProviderUnavailable)?;
+    let answer: TokenAnswer = crate::body::json(&response).await.map_err(|_| ApiError::ProviderUnavailable)?;
     match (answer.openid, answer.errcode) {
         (Some(openid), None | Some(0)) => OpenId::new(openid).map_err(|_| ApiError::ProviderUnavailable),
         // -1: WeChat is busy; anything else (a used or unknown code, a wrong secret) is a refusal.
@@ -311,13 +311,13 @@ pub(crate) async fn callback(req: Request, ctx: RouteContext<Config>) -> Result<
         return ApiError::Internal.into_response();
     };
     let op = serde_json::json!({ "op": "oauth_finish", "nonce": nonce, "openid": sealed, "now": now });
-    let mut finished = call_object(&ctx.env, &session, Method::Post, "/op", Some(op.to_string())).await?;
+    let finished = call_object(&ctx.env, &session, Method::Post, "/op", Some(op.to_string())).await?;
     match finished.status_code() {
         200 => {}
         404 => return ApiError::SessionNotFound.into_response(),
         _ => return ApiError::InvalidRequest(STATE_REFUSED).into_response(),
     }
-    let page = finished.json::<Finished>().await?.page;
+    let page = crate::body::json::<Finished>(&finished).await?.page;
     if !(page.starts_with("https://") || page.starts_with("http://")) {
         return ApiError::InvalidRequest(STATE_REFUSED).into_response();
     }

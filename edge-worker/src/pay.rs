@@ -91,9 +91,9 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
     let op = PayOp { out_trade_no, method, detected: detect_caller(&req), now: crate::now(), client_ip: client_ip(&req), page_url: body.page_url };
     let mut op = serde_json::to_value(&op)?;
     op["op"] = "pay".into();
-    let mut answer = call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
+    let answer = call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
     let status = answer.status_code();
-    let bytes = answer.bytes().await?;
+    let bytes = crate::body::bytes(&answer).await?;
     if status == 404 && bytes.is_empty() {
         return ApiError::SessionNotFound.into_response();
     }

@@ -142,11 +142,11 @@ fn status_of(record: &SessionRecord, out_refund_no: &OutRefundNo) -> Option<Refu
 
 /// Sends a refund op to the session's object; the record after it, when it answered one.
 async fn refund_op(env: &Env, session: &SessionId, op: serde_json::Value) -> Result<Option<SessionRecord>> {
-    let mut response = call_object(env, session, Method::Post, "/op", Some(op.to_string())).await?;
+    let response = call_object(env, session, Method::Post, "/op", Some(op.to_string())).await?;
     if response.status_code() != 200 {
         return Ok(None);
     }
-    Ok(response.json::<SessionRecord>().await.ok())
+    Ok(crate::body::json::<SessionRecord>(&response).await.ok())
 }
 
 /// Records a provider's verdict on a refund (callbacks and synchronous answers alike); `true`
@@ -189,8 +189,8 @@ async fn submit_pending(env: &Env, record: &SessionRecord, entry: &RefundRequest
     let succeeded = verdict.unwrap_or(false);
     record_outcome(env, id, &entry.out_refund_no, succeeded).await?;
     // A callback may have raced the answer: the object's state is the truth.
-    let mut stored = call_object(env, id, Method::Get, "/record", None).await?;
-    let status = stored.json::<SessionRecord>().await.ok().and_then(|r| status_of(&r, &entry.out_refund_no));
+    let stored = call_object(env, id, Method::Get, "/record", None).await?;
+    let status = crate::body::json::<SessionRecord>(&stored).await.ok().and_then(|r| status_of(&r, &entry.out_refund_no));
     Ok(Ok(status.unwrap_or(if succeeded { RefundStatus::Succeeded } else { RefundStatus::Failed })))
 }
 
@@ -231,11 +231,11 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
     };
     let op = serde_json::json!({ "op": "request_refund", "request": entry, "now": crate::now() });
     let env = &ctx.env;
-    let mut stored = call_object(env, &request.session_id, Method::Post, "/op", Some(op.to_string())).await?;
+    let stored = call_object(env, &request.session_id, Method::Post, "/op", Some(op.to_string())).await?;
     let created = match stored.status_code() {
         404 => return ApiError::SessionNotFound.into_response(),
         409 => {
-            let refusal: serde_json::Value = stored.json().await?;
+            let refusal: serde_json::Value = crate::body::json(&stored).await?;
             return match refusal["refused"].as_str().unwrap_or_default() {
                 "idempotency_conflict" => ApiError::RefundIdConflict,
                 "amount" => ApiError::RefundTooLarge { refundable: refusal["refundable"].as_u64().unwrap_or(0) },
@@ -245,7 +245,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         }
         status => status == 201,
     };
-    let ObjectAnswer { record, entry } = stored.json().await?;
+    let ObjectAnswer { record, entry } = crate::body::json(&stored).await?;
     let mut status = status_of(&record, &entry.out_refund_no).unwrap_or(RefundStatus::Pending);
     if status == RefundStatus::Pending && !entry.submitted {
         status = match submit_pending(env, &record, &entry).await? {

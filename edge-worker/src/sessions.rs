@@ -214,11 +214,11 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         pending_effects: Vec::new(),
         wechat,
     };
-    let mut stored = call_object(&ctx.env, &id, Method::Post, "/create", Some(serde_json::to_string(&record)?)).await?;
+    let stored = call_object(&ctx.env, &id, Method::Post, "/create", Some(serde_json::to_string(&record)?)).await?;
     if stored.status_code() == 409 {
         return ApiError::IdempotencyConflict.into_response();
     }
-    let record: SessionRecord = stored.json().await?;
+    let record: SessionRecord = crate::body::json(&stored).await?;
     let client_secret = derive_client_secret(&key, &id).await.map_err(|_| worker::Error::RustError("hmac".into()))?;
     let session = &record.session;
     let body = serde_json::json!({
@@ -264,11 +264,11 @@ pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Respo
     if let Err(e) = authorize_widget(&req, &ctx.data, &id).await {
         return e.into_response();
     }
-    let mut stored = call_object(&ctx.env, &id, Method::Get, "/record", None).await?;
+    let stored = call_object(&ctx.env, &id, Method::Get, "/record", None).await?;
     if stored.status_code() == 404 {
         return ApiError::SessionNotFound.into_response();
     }
-    let record: SessionRecord = stored.json().await?;
+    let record: SessionRecord = crate::body::json(&stored).await?;
     // While processing, ask the provider itself (rate-limited): a lost callback must not hide a payment.
     let record = crate::providers::query::refresh(&ctx.env, &id, record).await?;
     let detected = detect_caller(&req);

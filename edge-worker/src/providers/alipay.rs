@@ -89,11 +89,11 @@ pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<Nex
     init.with_headers(headers);
     init.with_body(Some(post.body.into()));
     let request = HttpRequest::new_with_init(&post.url, &init).map_err(|_| ProviderError::Unavailable)?;
-    let mut response = Fetch::Request(request).send().await.map_err(|_| ProviderError::Unavailable)?;
+    let response = Fetch::Request(request).send().await.map_err(|_| ProviderError::Unavailable)?;
     if response.status_code() >= 500 {
         return Err(ProviderError::Unavailable);
     }
-    let raw = response.text().await.map_err(|_| ProviderError::Unavailable)?;
+    let raw = crate::body::text(&response).await.map_err(|_| ProviderError::Unavailable)?;
     match verify_response::<PrecreateResponse>(&raw, Method::Precreate, &settings.verifier()).await {
         Ok(Outcome::Success(answer)) if &answer.out_trade_no == attempt.out_trade_no => {
             Ok(NextAction::Qr { data: answer.qr_code, expires_at: session.expires_at() })

@@ -73,9 +73,9 @@ pub(crate) async fn pay(mut req: worker::Request, ctx: worker::RouteContext<crat
         return ApiError::InvalidRequest("openid must be a WeChat openid (1–128 visible ASCII characters).").into_response();
     }
     let op = serde_json::json!({ "op": "miniprogram_pay", "openid": body.openid, "now": crate::now() });
-    let mut answer = crate::sessions::call_object(&ctx.env, &id, worker::Method::Post, "/op", Some(op.to_string())).await?;
+    let answer = crate::sessions::call_object(&ctx.env, &id, worker::Method::Post, "/op", Some(op.to_string())).await?;
     let status = answer.status_code();
-    let bytes = answer.bytes().await?;
+    let bytes = crate::body::bytes(&answer).await?;
     if status == 404 && bytes.is_empty() {
         return ApiError::SessionNotFound.into_response();
     }

@@ -161,9 +161,9 @@ impl Settings {
         }
         let request = Request::new_with_init(&format!("{}{target}", self.origin), &init).map_err(|_| ProviderError::Unavailable)?;
         let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS));
-        let mut response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ProviderError::Unavailable)?;
+        let response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ProviderError::Unavailable)?;
         let status = response.status_code();
-        let raw = response.bytes().await.map_err(|_| ProviderError::Unavailable)?;
+        let raw = crate::body::bytes(&response).await.map_err(|_| ProviderError::Unavailable)?;
         // Errors are signed too: an answer that does not verify is not WeChat Pay's, whatever its status.
         let headers = signature_headers(response.headers()).ok_or(ProviderError::Unavailable)?;
         verify_response(&headers, &raw, &self.platform_keys, now).await.map_err(|_| ProviderError::Unavailable)?;

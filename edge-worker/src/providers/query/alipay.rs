@@ -27,11 +27,11 @@ async fn call(settings: &Settings, request: &Request, now: u64) -> Result<String
     init.with_headers(headers);
     init.with_body(Some(post.body.into()));
     let http = HttpRequest::new_with_init(&post.url, &init).map_err(|_| ProviderError::Unavailable)?;
-    let mut response = Fetch::Request(http).send().await.map_err(|_| ProviderError::Unavailable)?;
+    let response = Fetch::Request(http).send().await.map_err(|_| ProviderError::Unavailable)?;
     if response.status_code() >= 500 {
         return Err(ProviderError::Unavailable);
     }
-    response.text().await.map_err(|_| ProviderError::Unavailable)
+    crate::body::text(&response).await.map_err(|_| ProviderError::Unavailable)
 }
 
 /// `alipay.trade.query`: `ACQ.TRADE_NOT_EXIST` means not paid yet (Alipay creates the trade only

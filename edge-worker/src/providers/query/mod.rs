@@ -140,20 +140,20 @@ pub(crate) async fn refresh(env: &Env, id: &SessionId, record: SessionRecord) ->
     }
     let now_ms = worker::Date::now().as_millis();
     let slot = serde_json::json!({ "op": "query_slot", "now_ms": now_ms });
-    let mut answer = call_object(env, id, Method::Post, "/op", Some(slot.to_string())).await?;
+    let answer = call_object(env, id, Method::Post, "/op", Some(slot.to_string())).await?;
     if answer.status_code() != 200 {
         return Ok(record);
     }
-    let targets: Vec<Target> = answer.json().await?;
+    let targets: Vec<Target> = crate::body::json(&answer).await?;
     let mut latest = record;
     for target in targets {
         let now = crate::now();
         let outcome = query(env, &target, now).await.map_err(error_code);
         let op = serde_json::json!({ "op": "query_result", "out_trade_no": target.out_trade_no, "outcome": outcome.as_ref().ok(),
             "error": outcome.as_ref().err(), "now": now });
-        let mut applied = call_object(env, id, Method::Post, "/op", Some(op.to_string())).await?;
+        let applied = call_object(env, id, Method::Post, "/op", Some(op.to_string())).await?;
         if applied.status_code() == 200 {
-            latest = applied.json().await?;
+            latest = crate::body::json(&applied).await?;
         }
     }
     Ok(latest)

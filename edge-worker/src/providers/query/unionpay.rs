@@ -25,11 +25,11 @@ pub(super) async fn query(env: &Env, target: &Target, now: u64) -> Result<QueryO
     init.with_headers(headers);
     init.with_body(Some(post.body.into()));
     let request = Request::new_with_init(&post.url, &init).map_err(|_| ProviderError::Unavailable)?;
-    let mut response = Fetch::Request(request).send().await.map_err(|_| ProviderError::Unavailable)?;
+    let response = Fetch::Request(request).send().await.map_err(|_| ProviderError::Unavailable)?;
     if response.status_code() >= 500 {
         return Err(ProviderError::Unavailable);
     }
-    let raw = response.bytes().await.map_err(|_| ProviderError::Unavailable)?;
+    let raw = crate::body::bytes(&response).await.map_err(|_| ProviderError::Unavailable)?;
     let answer = parse_response(&raw, &settings.anchors, |spki| Ok(RsaVerifyingKey::new(spki)), now)
         .await
         .map_err(|_| ProviderError::Unavailable)?;

@@ -83,8 +83,8 @@ pub(crate) async fn post_form(url: &str, body: String) -> Result<(u16, Vec<u8>),
     init.with_body(Some(body.into()));
     let request = Request::new_with_init(url, &init).map_err(|_| ProviderError::Unavailable)?;
     let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS));
-    let mut response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ProviderError::Unavailable)?;
+    let response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ProviderError::Unavailable)?;
     let status = response.status_code();
-    let raw = response.bytes().await.map_err(|_| ProviderError::Unavailable)?;
+    let raw = crate::body::bytes(&response).await.map_err(|_| ProviderError::Unavailable)?;
     Ok((status, raw))
 }
