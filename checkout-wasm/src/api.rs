@@ -9,11 +9,18 @@ use js_sys::{Array, Object, Promise, Reflect};
 use payment_core::environment::{ClientHints, Environment};
 use payment_core::method::{BlockReason, Blocked, PaymentMethod};
 use payment_core::session::Status;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, RequestMode, Response};
 
 use crate::state::Pending;
+
+#[wasm_bindgen(module = "/js/io.js")]
+extern "C" {
+    fn request(url: &str, method: &str, authorization: &str, hints: &str, body: Option<String>) -> Promise;
+    fn read(response: &Promise) -> Promise;
+    fn load(key: &str) -> Option<String>;
+    fn store(key: &str, value: Option<&str>);
+}
 
 /// Where the widget talks to, and with which credentials. Built once per mount.
 #[derive(Debug, PartialEq)]
@@ -96,7 +103,7 @@ pub struct SessionView {
 pub(crate) async fn session(conn: &Connection, prefetched: Option<Promise>) -> Result<SessionView, ApiError> {
     let response = match prefetched {
         Some(promise) => promise,
-        None => send(conn, "GET", "", None)?,
+        None => send(conn, "GET", "", None),
     };
     let body = answer(response).await?;
     parse_session(&body).ok_or(ApiError::BadAnswer)
@@ -124,8 +131,8 @@ pub enum NextAction {
         action: String,
         /// `POST` or `GET`.
         method: String,
-        /// The fields, in order.
-        fields: Vec<(String, String)>,
+        /// The fields, in order: `[[name, value], …]`.
+        fields: JsValue,
     },
     /// `WeixinJSBridge.invoke('getBrandWCPayRequest', params)`.
     Jsapi {
@@ -150,12 +157,7 @@ fn parse_action(body: &JsValue) -> Option<NextAction> {
         "qr" => NextAction::Qr { data: text("data")?, expires_at: whole(&get(body, "expires_at"))? },
         "redirect" => NextAction::Redirect { url: text("url")? },
         "form" => {
-            let fields = get(body, "fields");
-            if !Array::is_array(&fields) {
-                return None;
-            }
-            let pair = |p: JsValue| Some((Reflect::get_u32(&p, 0).ok()?.as_string()?, Reflect::get_u32(&p, 1).ok()?.as_string()?));
-            let fields = Array::from(&fields).iter().map(pair).collect::<Option<_>>()?;
+            let fields = Some(get(body, "fields")).filter(Array::is_array)?;
             NextAction::Form { action: text("action")?, method: text("method")?, fields }
         }
         "jsapi" => NextAction::Jsapi { params: Some(get(body, "params")).filter(JsValue::is_object)? },
@@ -178,17 +180,13 @@ pub(crate) async fn pay(conn: &Connection, method: PaymentMethod, environment: O
         set(&body, "page_url", &page.into());
     }
     let json = js_sys::JSON::stringify(&body).map_err(|_| ApiError::BadAnswer)?;
-    let answer = answer(send(conn, "POST", "/pay", Some(json.into()))?).await?;
+    let answer = answer(send(conn, "POST", "/pay", Some(json.into()))).await?;
     parse_action(&answer).ok_or(ApiError::BadAnswer)
 }
 
 /// The `sessionStorage` key of this session's unfinished payment.
 fn pending_key(conn: &Connection) -> String {
     ["edgepay:pending:", conn.session_url.as_str()].concat()
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.session_storage().ok()?
 }
 
 /// Notes, before the browser leaves for a provider's page, the payment to carry on when it comes
@@ -198,14 +196,12 @@ pub(crate) fn remember(conn: &Connection, pending: Pending) {
         Pending::Paying(method) => ("paying:", method),
         Pending::SigningIn(method) => ("signing_in:", method),
     };
-    if let Some(storage) = storage() {
-        let _ = storage.set_item(&pending_key(conn), &[kind, method.as_str()].concat());
-    }
+    store(&pending_key(conn), Some(&[kind, method.as_str()].concat()));
 }
 
 /// The payment this page was left for, if any.
 pub(crate) fn recall(conn: &Connection) -> Option<Pending> {
-    let value = storage()?.get_item(&pending_key(conn)).ok()??;
+    let value = load(&pending_key(conn))?;
     let (kind, method) = value.split_once(':')?;
     let method = method.parse().ok()?;
     match kind {
@@ -217,47 +213,26 @@ pub(crate) fn recall(conn: &Connection) -> Option<Pending> {
 
 /// Forgets the unfinished payment (paid, given up, or carried on).
 pub(crate) fn forget(conn: &Connection) {
-    if let Some(storage) = storage() {
-        let _ = storage.remove_item(&pending_key(conn));
-    }
+    store(&pending_key(conn), None);
 }
 
-fn send(conn: &Connection, method: &str, suffix: &str, body: Option<JsValue>) -> Result<Promise, ApiError> {
-    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
-    let headers = Object::new();
-    set(&headers, "Authorization", &conn.authorization.as_str().into());
-    set(&headers, "X-Edgepay-Hints", &conn.hints.as_str().into());
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_mode(RequestMode::Cors);
-    if let Some(body) = body {
-        set(&headers, "Content-Type", &"application/json".into());
-        init.set_body(&body);
-    }
-    init.set_headers(&headers);
-    Ok(window.fetch_with_str_and_init(&[conn.session_url.as_str(), suffix].concat(), &init))
+fn send(conn: &Connection, method: &str, suffix: &str, body: Option<String>) -> Promise {
+    request(&[conn.session_url.as_str(), suffix].concat(), method, &conn.authorization, &conn.hints, body)
 }
 
 /// Waits for a `fetch` and reads its JSON: the body of a 2xx answer, or the worker's error.
 async fn answer(response: Promise) -> Result<JsValue, ApiError> {
-    let response: Response = JsFuture::from(response)
-        .await
-        .map_err(|_| ApiError::Unreachable)?
-        .dyn_into()
-        .map_err(|_| ApiError::BadAnswer)?;
-    let body = match response.json() {
-        Ok(json) => JsFuture::from(json).await.ok(),
-        Err(_) => None,
-    };
-    match body {
-        Some(body) if response.ok() => Ok(body),
-        Some(body) => {
-            let error = get(&body, "error");
-            let code = string(&error, "code").ok_or(ApiError::BadAnswer)?;
-            Err(ApiError::Worker { code: code.into(), retryable: get(&error, "retryable").is_truthy() })
-        }
-        None => Err(ApiError::BadAnswer),
+    let answer = JsFuture::from(read(&response)).await.map_err(|_| ApiError::Unreachable)?;
+    let body = get(&answer, "body");
+    if body.is_undefined() {
+        return Err(ApiError::BadAnswer);
     }
+    if get(&answer, "ok").is_truthy() {
+        return Ok(body);
+    }
+    let error = get(&body, "error");
+    let code = string(&error, "code").ok_or(ApiError::BadAnswer)?;
+    Err(ApiError::Worker { code: code.into(), retryable: get(&error, "retryable").is_truthy() })
 }
 
 fn parse_session(body: &JsValue) -> Option<SessionView> {

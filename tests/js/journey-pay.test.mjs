@@ -378,7 +378,8 @@ test('the worker unreachable when paying: a sentence and a retry; a provider err
   });
   assert.equal(faults.status, 200);
   await card(page).getByRole('button', { name: '重试' }).click();
-  await waitForState(page, 'processing');
+  // From one failure to the next: wait for the new sentence.
+  await card(page).locator('.ep-msg', { hasText: '支付机构' }).waitFor({ timeout: 20_000 });
   await waitForState(page, 'failure');
   assert.equal(await card(page).locator('.ep-msg').textContent(), '支付机构暂时没有响应，请重试或选择其他支付方式。');
   assert.ok((await heard(page)).some((e) => e.type === 'edgepay:failure' && e.code === 'provider_unavailable'));

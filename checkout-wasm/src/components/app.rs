@@ -17,7 +17,7 @@ use crate::components::notice::Notice;
 use crate::components::qr::QrPanel;
 use crate::drive::{self, SheetOutcome};
 use crate::events;
-use crate::hooks::{use_connectivity, use_expiry, use_poll, use_return};
+use crate::hooks::{use_away, use_connectivity, use_expiry, use_poll, Away};
 use crate::i18n::{format_amount, Locale, Text};
 use crate::state::{Action, Checkout, Focus, Pending, Phase};
 
@@ -52,18 +52,12 @@ pub fn app(props: &AppProps) -> Html {
     use_load(props.conn.clone(), state.load, prefetch, state.dispatcher());
     use_pay(props.conn.clone(), &props.host, &state);
     use_poll(props.conn.clone(), state.polling(), matches!(state.phase, Phase::Checking(_)), state.poll, state.dispatcher());
-    use_return(matches!(state.phase, Phase::Leaving(_)), state.dispatcher());
-    {
-        // An unfinished payment is remembered only while the browser is away at the provider's
-        // page (written just before leaving) or the shopper is asked whether it is paid.
-        let conn = props.conn.clone();
-        let keep = matches!(state.phase, Phase::Leaving(_) | Phase::Checking(_));
-        use_effect_with(keep, move |keep| {
-            if !*keep {
-                api::forget(&conn);
-            }
-        });
-    }
+    let away = match state.phase {
+        Phase::Leaving(_) => Away::Leaving,
+        Phase::Checking(_) => Away::Back,
+        _ => Away::Here,
+    };
+    use_away(props.conn.clone(), away, state.dispatcher());
     {
         // `refresh()` from the host page.
         let dispatcher = state.dispatcher();
@@ -269,13 +263,13 @@ fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checko
                 match &action {
                     NextAction::Redirect { url } => {
                         leave(Pending::Paying(method));
-                        if drive::go(url).is_none() {
+                        if !drive::go(url) {
                             dispatcher.dispatch(failed("cannot_leave"));
                         }
                     }
                     NextAction::Form { action: target, method: verb, fields } => {
                         leave(Pending::Paying(method));
-                        if drive::submit(target, verb, fields).is_none() {
+                        if !drive::submit(target, verb, fields) {
                             dispatcher.dispatch(failed("cannot_leave"));
                         }
                     }
@@ -283,7 +277,7 @@ fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checko
                     NextAction::Oauth { .. } if signed_in => dispatcher.dispatch(failed("wechat_sign_in_failed")),
                     NextAction::Oauth { url } => {
                         leave(Pending::SigningIn(method));
-                        if drive::go(url).is_none() {
+                        if !drive::go(url) {
                             dispatcher.dispatch(failed("cannot_leave"));
                         }
                     }
@@ -302,7 +296,7 @@ fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checko
                     }
                     NextAction::Miniprogram { path } => {
                         dispatcher.dispatch(Action::Started(attempt, action.clone()));
-                        if drive::miniprogram(path).is_none() {
+                        if !drive::miniprogram(path) {
                             dispatcher.dispatch(failed("no_miniprogram_sdk"));
                         }
                     }

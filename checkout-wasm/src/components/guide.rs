@@ -1,14 +1,21 @@
 //! "Open in browser": the overlay shoppers know from WeChat, an arrow to the ⋯ menu at the top
 //! right, the steps, and the page's link with a copy button (for Alipay inside WeChat).
 
-use js_sys::Function;
-use wasm_bindgen::JsCast;
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlDialogElement, HtmlInputElement};
 use yew::prelude::*;
 
-use crate::api::get;
 use crate::i18n::{Locale, Text};
+
+#[wasm_bindgen(module = "/js/io.js")]
+extern "C" {
+    /// Copies `text` to the clipboard (or by selecting `input` and `execCommand('copy')`);
+    /// resolves with whether it worked.
+    #[wasm_bindgen(js_name = copy)]
+    fn copy_text(text: &str, input: Option<HtmlInputElement>) -> Promise;
+}
 
 /// Whether the guidance is open, and how to close it.
 #[derive(Debug, Properties, PartialEq)]
@@ -52,7 +59,7 @@ pub(crate) fn guide(props: &GuideProps) -> Html {
             let input = input.cast::<HtmlInputElement>();
             let link = link.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let ok = clipboard(&link).await || input.as_ref().is_some_and(exec_copy);
+                let ok = JsFuture::from(copy_text(&link, input.clone())).await.is_ok_and(|done| done.is_truthy());
                 if !ok {
                     // Selected, so that a long press copies it.
                     if let Some(input) = input {
@@ -90,25 +97,4 @@ pub(crate) fn guide(props: &GuideProps) -> Html {
             </div>
         </dialog>
     }
-}
-
-/// `navigator.clipboard.writeText`, where the browser has it (secure contexts).
-async fn clipboard(text: &str) -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let navigator = window.navigator();
-    if get(&navigator, "clipboard").is_undefined() {
-        return false;
-    }
-    JsFuture::from(navigator.clipboard().write_text(text)).await.is_ok()
-}
-
-/// The older way, still the one that works in many in-app browsers: select, `execCommand("copy")`.
-fn exec_copy(input: &HtmlInputElement) -> bool {
-    input.select();
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return false };
-    get(&document, "execCommand")
-        .dyn_into::<Function>()
-        .ok()
-        .and_then(|f| f.call1(&document, &"copy".into()).ok())
-        .is_some_and(|r| r.is_truthy())
 }

@@ -74,12 +74,28 @@ pub fn use_poll(conn: Rc<Connection>, active: bool, immediate: bool, now: u32, d
     });
 }
 
-/// While the browser is leaving for a provider's page: a page shown again from the back/forward
-/// cache (`pageshow` with `persisted`) means the shopper came back.
+/// Where the shopper is with an unfinished payment at a provider's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Away {
+    /// No such payment.
+    Here,
+    /// The browser is leaving for the provider's page.
+    Leaving,
+    /// Back, and asked whether it is paid.
+    Back,
+}
+
+/// The unfinished payment is remembered (in `sessionStorage`, written just before leaving) only
+/// while the browser is away at the provider's page or the shopper is asked whether it is paid;
+/// while leaving, a page shown again from the back/forward cache (`pageshow` with `persisted`)
+/// means the shopper came back.
 #[hook]
-pub fn use_return(leaving: bool, dispatcher: UseReducerDispatcher<Checkout>) {
-    use_effect_with(leaving, move |leaving| {
-        let listener = web_sys::window().filter(|_| *leaving).map(|window| {
+pub fn use_away(conn: Rc<Connection>, away: Away, dispatcher: UseReducerDispatcher<Checkout>) {
+    use_effect_with(away, move |away| {
+        if *away == Away::Here {
+            api::forget(&conn);
+        }
+        let listener = web_sys::window().filter(|_| *away == Away::Leaving).map(|window| {
             EventListener::new(&window, "pageshow", move |event| {
                 if api::get(event, "persisted").is_truthy() {
                     dispatcher.dispatch(Action::Returned);
