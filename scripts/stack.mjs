@@ -41,13 +41,17 @@ export function freePort(preferred = 0, avoid = []) {
   });
 }
 
-/** Whether process `pid` exists. */
-function isAlive(pid) {
+/** Whether process `pid` exists and (where /proc tells) is a demo's node running this file. */
+function isDemo(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return err.code === 'EPERM';
+    if (err.code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('stack.mjs');
+  } catch {
+    return !existsSync('/proc/self'); // no /proc: trust the pid
   }
 }
 
@@ -249,7 +253,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   // One demo per clone: a second one would share the first one's worker state folder.
   const lock = path.join(STATE, 'demo.lock');
   const running = existsSync(lock) ? JSON.parse(readFileSync(lock, 'utf8')) : null;
-  if (running && running.pid !== process.pid && isAlive(running.pid)) {
+  if (running && running.pid !== process.pid && isDemo(running.pid)) {
     console.error(`demo: another demo is already running (pid ${running.pid}), its shop at ${running.shopUrl}; stop it first (Ctrl-C there, or kill ${running.pid})`);
     process.exit(1);
   }

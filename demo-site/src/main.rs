@@ -37,8 +37,8 @@ mod orders;
 mod preview;
 mod shop;
 use orders::{order_page, orders_page, receive_webhook, OrderBook};
-use preview::{Preview, PREVIEWS};
-use shop::{yuan, Cart, CART_COOKIE, CATALOG};
+use preview::{preview_links, preview_names, previewing, ua_query, PREVIEWS};
+use shop::{cart_html, products_html, yuan, Cart, CART_COOKIE};
 
 const SHOP_PAGE: &str = include_str!("../static/index.html");
 const ENVIRONMENTS_PAGE: &str = include_str!("../static/environments.html");
@@ -212,84 +212,6 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         Body::from_stream(body),
     )
         .into_response()
-}
-
-fn preview_names() -> String {
-    PREVIEWS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
-}
-
-/// `?ua=` kept on the shop's links and forms while previewing.
-fn ua_query(preview: Option<&Preview>) -> String {
-    preview.map(|p| format!("?ua={}", p.name)).unwrap_or_default()
-}
-
-fn preview_links(current: Option<&Preview>) -> String {
-    let mut links = vec![format!(
-        "<a href=\"/\"{}>this browser</a>",
-        if current.is_none() { " aria-current=\"page\"" } else { "" }
-    )];
-    for p in PREVIEWS {
-        let here = if current.is_some_and(|c| c.name == p.name) { " aria-current=\"page\"" } else { "" };
-        links.push(format!("<a href=\"/?ua={}\" data-ua=\"{}\"{here}>{}</a>", p.name, p.name, escape_html(p.label)));
-    }
-    links.join(" · ")
-}
-
-fn previewing(preview: Option<&Preview>) -> String {
-    preview.map_or_else(String::new, |p| {
-        format!(
-            "Previewing as {} (<code>{}</code>): the worker sees this User-Agent and the hints <code>{}</code>.",
-            escape_html(p.label),
-            escape_html(p.user_agent),
-            escape_html(p.hints)
-        )
-    })
-}
-
-fn products_html(cart: &Cart, preview: Option<&Preview>) -> String {
-    let ua = ua_query(preview);
-    CATALOG
-        .iter()
-        .map(|p| {
-            format!(
-                "<li data-product=\"{id}\"><span class=\"name\">{name}</span> <span class=\"price\">{price}</span>\
-                 <span class=\"blurb\">{blurb}</span>\
-                 <form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
-                 <input type=\"hidden\" name=\"quantity\" value=\"{next}\"><button>Add · 加入</button></form></li>",
-                id = p.id,
-                name = escape_html(p.name),
-                price = yuan(p.price),
-                blurb = escape_html(p.blurb),
-                next = cart.quantity(p) + 1,
-            )
-        })
-        .collect()
-}
-
-fn cart_html(cart: &Cart, preview: Option<&Preview>) -> String {
-    if cart.is_empty() {
-        return "<p>Nothing yet. 还没有商品。</p>".to_owned();
-    }
-    let ua = ua_query(preview);
-    let mut html = String::from("<table><tbody>");
-    for (p, quantity) in cart.lines() {
-        html.push_str(&format!(
-            "<tr data-product=\"{id}\" data-quantity=\"{quantity}\"><td title=\"{name}\">{short}</td>\
-             <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
-             <input type=\"number\" name=\"quantity\" min=\"0\" max=\"{max}\" value=\"{quantity}\" aria-label=\"Quantity of {name}\">\
-             <button>Update</button></form></td>\
-             <td>{subtotal}</td>\
-             <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
-             <input type=\"hidden\" name=\"quantity\" value=\"0\"><button aria-label=\"Remove {name}\">Remove</button></form></td></tr>",
-            id = p.id,
-            name = escape_html(p.name),
-            short = escape_html(shop::short_name(p)),
-            max = shop::MAX_QUANTITY,
-            subtotal = yuan(p.price * u64::from(*quantity)),
-        ));
-    }
-    html.push_str(&format!("</tbody></table><p class=\"total\" data-total=\"{0}\">Total · 合计 {1}</p>", cart.total(), yuan(cart.total())));
-    html
 }
 
 /// The form of `POST /cart`: set `product`'s quantity (0 removes it).

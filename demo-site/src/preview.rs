@@ -15,6 +15,8 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use payment_core::form::escape_html;
+
 use super::AppState;
 
 /// One environment of the preview.
@@ -80,6 +82,41 @@ pub(crate) const PREVIEWS: &[Preview] = &[
 /// The preview named `name`.
 pub(crate) fn preview(name: &str) -> Option<&'static Preview> {
     PREVIEWS.iter().find(|p| p.name == name)
+}
+
+/// The `?ua=` values, for a sentence.
+pub(crate) fn preview_names() -> String {
+    PREVIEWS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+/// `?ua=` kept on the shop's links and forms while previewing.
+pub(crate) fn ua_query(preview: Option<&Preview>) -> String {
+    preview.map(|p| format!("?ua={}", p.name)).unwrap_or_default()
+}
+
+/// The links of the page's "preview the checkout as" bar.
+pub(crate) fn preview_links(current: Option<&Preview>) -> String {
+    let mut links = vec![format!(
+        "<a href=\"/\"{}>this browser</a>",
+        if current.is_none() { " aria-current=\"page\"" } else { "" }
+    )];
+    for p in PREVIEWS {
+        let here = if current.is_some_and(|c| c.name == p.name) { " aria-current=\"page\"" } else { "" };
+        links.push(format!("<a href=\"/?ua={}\" data-ua=\"{}\"{here}>{}</a>", p.name, p.name, escape_html(p.label)));
+    }
+    links.join(" · ")
+}
+
+/// The note on a previewed page: which User-Agent and hints the worker sees.
+pub(crate) fn previewing(preview: Option<&Preview>) -> String {
+    preview.map_or_else(String::new, |p| {
+        format!(
+            "Previewing as {} (<code>{}</code>): the worker sees this User-Agent and the hints <code>{}</code>.",
+            escape_html(p.label),
+            escape_html(p.user_agent),
+            escape_html(p.hints)
+        )
+    })
 }
 
 /// The largest request body relayed (the widget's `pay` bodies are a few hundred bytes).

@@ -4,6 +4,10 @@
 //! and the total are always the server's, from [`CATALOG`]. A cookie that names an unknown product
 //! or a silly quantity is read as far as it makes sense and never trusted for an amount.
 
+use payment_core::form::escape_html;
+
+use crate::preview::{ua_query, Preview};
+
 /// One product of the shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Product {
@@ -124,6 +128,54 @@ pub(crate) fn short_name(product: &Product) -> &'static str {
 /// `¥12.34` for fen.
 pub(crate) fn yuan(fen: u64) -> String {
     format!("¥{}.{:02}", fen / 100, fen % 100)
+}
+
+/// The product list: each product with its price and an add-to-cart form (`POST /cart`).
+pub(crate) fn products_html(cart: &Cart, preview: Option<&Preview>) -> String {
+    let ua = ua_query(preview);
+    CATALOG
+        .iter()
+        .map(|p| {
+            format!(
+                "<li data-product=\"{id}\"><span class=\"name\">{name}</span> <span class=\"price\">{price}</span>\
+                 <span class=\"blurb\">{blurb}</span>\
+                 <form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
+                 <input type=\"hidden\" name=\"quantity\" value=\"{next}\"><button>Add · 加入</button></form></li>",
+                id = p.id,
+                name = escape_html(p.name),
+                price = yuan(p.price),
+                blurb = escape_html(p.blurb),
+                next = cart.quantity(p) + 1,
+            )
+        })
+        .collect()
+}
+
+/// The cart: a row per product with its quantity form, subtotal and remove form; the total.
+pub(crate) fn cart_html(cart: &Cart, preview: Option<&Preview>) -> String {
+    if cart.is_empty() {
+        return "<p>Nothing yet. 还没有商品。</p>".to_owned();
+    }
+    let ua = ua_query(preview);
+    let mut html = String::from("<table><tbody>");
+    for (p, quantity) in cart.lines() {
+        html.push_str(&format!(
+            "<tr data-product=\"{id}\" data-quantity=\"{quantity}\"><td title=\"{name}\">{short}</td>\
+             <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
+             <input type=\"number\" name=\"quantity\" min=\"0\" max=\"{max}\" value=\"{quantity}\" aria-label=\"Quantity of {name}\">\
+             <button>Update</button></form></td>\
+             <td>{subtotal}</td>\
+             <td><form method=\"post\" action=\"/cart{ua}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
+             <input type=\"hidden\" name=\"quantity\" value=\"0\"><button aria-label=\"Remove {name}\">Remove</button></form></td></tr>",
+            id = p.id,
+            name = escape_html(p.name),
+            short = escape_html(short_name(p)),
+            max = MAX_QUANTITY,
+            subtotal = yuan(p.price * u64::from(*quantity)),
+        ));
+    }
+    html.push_str(&format!("</tbody></table><p class=\"total\" data-total=\"{0}\">Total · 合计 {1}</p>", cart.total(), yuan(cart.total())));
+    html
 }
 
 #[cfg(test)]
