@@ -202,3 +202,30 @@ test('the sandbox failing is a clear retryable error, and the session is not stu
   assert.deepEqual([failed.body.error.code, failed.body.error.retryable], ['provider_unavailable', true]);
   assert.equal((await pay(session, 'alipay_qr')).body.type, 'qr');
 });
+
+test('the first callback delivered 1,000 times at once: all acknowledged, one transition, one merchant event', async () => {
+  const session = await createSession({ methods: ['alipay_qr'] });
+  const { body: action } = await pay(session, 'alipay_qr');
+  const order = await sandboxOrderFor(action.data);
+  const faults = (body) => fetch(`${sandbox.url}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // Paid at the sandbox with its own callback dropped: the storm carries the first one.
+  await faults({ callbacks: 'drop' });
+  try {
+    await fetch(`${sandbox.url}/sandbox/control/orders/alipay/${order.out_trade_no}/pay`, { method: 'POST' });
+  } finally {
+    await faults({});
+  }
+  // (Not read through GET /v1/sessions/{id}: its active query would find the payment first.)
+  const trailOf = async () => (await (await fetch(`${workerUrl}/v1/sessions/${session.id}/events`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()).events;
+  assert.equal((await trailOf()).filter((e) => e.kind === 'attempt.paid').length, 0);
+  const storm = await (await fetch(`${sandbox.url}/sandbox/control/orders/alipay/${order.out_trade_no}/notify`, { method: 'POST', body: '{"times":1000}', headers: { 'content-type': 'application/json' } })).json();
+  assert.deepEqual(storm, { sent: 1000, acknowledged: 1000 });
+  assert.equal((await readSession(session)).status, 'paid');
+  await waitFor(() => eventsFor(session.id).length >= 1, 'the webhook');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(eventsFor(session.id).length, 1, 'exactly one merchant event');
+  const trail = await trailOf();
+  assert.equal(trail.filter((e) => e.kind === 'attempt.paid').length, 1, 'one transition');
+  assert.equal(trail.filter((e) => e.kind === 'event.queued').length, 1, 'one event queued');
+  assert.equal(trail.filter((e) => e.kind === 'callback.accepted').length, 1, 'one callback applied, the rest acknowledged as repeats');
+});
