@@ -179,6 +179,21 @@ test('desktop → WeChat Native: the QR code with amount and countdown, paid on 
   await shop.context.close();
 });
 
+test('desktop → Alipay QR: the precreated code, paid on the sandbox scan page', async () => {
+  const shop = await openShop({ ...DESKTOP, locale: 'zh-CN' });
+  const { page } = shop;
+  await waitForState(page, 'methods');
+  await choose(page, 'alipay_qr');
+  await waitForState(page, 'qr');
+  assert.equal(await card(page).locator('svg.ep-code').getAttribute('aria-label'), '支付二维码 · 支付宝扫码支付 · ¥68.00 · 用手机支付宝扫码');
+  assert.match(await card(page).locator('.ep-countdown').textContent(), /^二维码有效时间 (29|30):\d\d$/);
+  const phone = await shop.context.newPage();
+  await phone.goto(`${stack.sandboxUrl}/sandbox/scan?data=${encodeURIComponent(shop.actions[0].data)}`);
+  await cashier(phone, 'pay');
+  await assertPaid(shop, 'Alipay QR');
+  await shop.context.close();
+});
+
 test('desktop → Alipay page pay: the browser goes to Alipay; back on the page, "checking payment…", then paid', async () => {
   const shop = await openShop(DESKTOP);
   const { page } = shop;
