@@ -132,7 +132,7 @@ pub(crate) async fn alarm_within(storage: &Storage) -> Result<()> {
     Ok(())
 }
 
-async fn ensure_schema(db: &D1Database) -> Result<()> {
+pub(crate) async fn ensure_schema(db: &D1Database) -> Result<()> {
     if SCHEMA_READY.with(Cell::get) {
         return Ok(());
     }

@@ -17,10 +17,11 @@ mod providers;
 mod refunds;
 mod session_object;
 mod sessions;
+mod sweep;
 mod webcrypto;
 mod webhooks;
 
-use worker::{event, Context, Env, Request, Response, Result, Router};
+use worker::{event, Context, Env, Request, Response, Result, Router, ScheduleContext, ScheduledEvent};
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -71,4 +72,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 /// Unix seconds now (the worker's clock; payment-core never reads one).
 pub(crate) fn now() -> u64 {
     worker::Date::now().as_millis() / 1000
+}
+
+/// The cron trigger: the sweep of sessions that look stuck (see [`sweep`]).
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if sweep::run(&env).await.is_err() {
+        log::line("error", "sweep.failed", &[]);
+    }
 }

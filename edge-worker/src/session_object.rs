@@ -72,6 +72,8 @@ enum Op {
     Paid { out_trade_no: OutTradeNo, amount: Amount, provider_transaction_id: ProviderTransactionId, paid_at: u64, now: u64 },
     /// The mini-program's backend pays the hand-off attempt (see [`crate::providers::miniprogram`]).
     MiniprogramPay { openid: String, now: u64 },
+    /// The cron sweep visits a session that looks stuck (see [`crate::sweep`]).
+    Sweep,
     /// It ended with the payer's sealed openid: answers the page, once per round trip.
     OauthFinish { nonce: String, openid: crate::oauth::Sealed, now: u64 },
     /// The merchant asks for a refund (see [`crate::refunds`]).
@@ -254,6 +256,12 @@ impl SessionObject {
     async fn apply(&self, mut record: SessionRecord, op: Op) -> Result<Response> {
         match op {
             Op::Pay(op) => crate::pay::in_object(self, record, op).await,
+            Op::Sweep => {
+                let record = crate::providers::query::sweep_in_object(self, &self.env, record).await?;
+                // (Webhooks a transition here queues go out by the alarm it sets, as always.)
+                Self::flush_ledger(self.state.storage(), self.env.clone()).await;
+                Response::from_json(&serde_json::json!({ "status": record.session.status().as_str() }))
+            }
             Op::MiniprogramPay { openid, now } => crate::providers::miniprogram::pay_in_object(self, record, openid, now).await,
             Op::Failed { out_trade_no, retryable, now } => {
                 match self.transition(record, Command::AttemptFailed { out_trade_no, retryable, now }, now).await? {

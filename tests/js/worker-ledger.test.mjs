@@ -1,6 +1,7 @@
 // The D1 ledger in workerd (Miniflare, D1 binding LEDGER) against the sandbox: every session and
 // transition is listed by GET /v1/ledger in order, for the merchant only, paginated; a worker
-// without the binding still takes payments and says the ledger is missing.
+// without the binding still takes payments and says the ledger is missing; the cron sweep finds
+// stuck sessions through the ledger.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Miniflare } from 'miniflare';
@@ -22,7 +23,8 @@ async function startWorker(withLedger) {
   const mf = new Miniflare({
     ...options,
     port,
-    bindings: { ...config, MERCHANT_API_KEY: API_KEY, SESSION_SECRET: 'ledger-test-session-secret-0123456789abcdef', PUBLIC_BASE_URL: url },
+    // SWEEP_AFTER_SECONDS=0: the cron sweep visits every open or processing session at once.
+    bindings: { ...config, MERCHANT_API_KEY: API_KEY, SESSION_SECRET: 'ledger-test-session-secret-0123456789abcdef', PUBLIC_BASE_URL: url, SWEEP_AFTER_SECONDS: '0' },
   });
   await mf.ready;
   return { mf, url };
@@ -152,4 +154,29 @@ test('without the D1 binding: payments still work, health names the missing ledg
   const { status, body } = await ledger(url);
   assert.equal(status, 503);
   assert.equal(body.error.code, 'not_configured');
+});
+
+test('the cron sweep (scheduled event) queries a session whose callback was lost before its own alarm would', async () => {
+  const { url, mf } = workers.with;
+  const faults = (body) => fetch(`${sandbox.url}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const trail = async (id) => (await (await fetch(`${url}/v1/sessions/${id}/events`, { headers: merchant })).json()).events.map((e) => e.kind);
+  const idle = await createSession(url);
+  const stuck = await createSession(url);
+  await faults({ callbacks: 'drop' });
+  try {
+    await payQr(url, stuck); // paid at the sandbox; the callback never comes
+  } finally {
+    await faults({});
+  }
+  // The session's own query alarm is 10 s away; the sweep runs now.
+  await waitFor(async () => (await ledger(url, `?session_id=${stuck.id}`)).body.entries.length > 0, 'the session in the ledger', 5_000);
+  const worker = await mf.getWorker();
+  await worker.scheduled({ cron: '*/5 * * * *' });
+  const kinds = await trail(stuck.id);
+  assert.ok(kinds.includes('sweep.query'), kinds.join(' '));
+  assert.ok(kinds.includes('attempt.paid'), `paid through the sweep's query: ${kinds.join(' ')}`);
+  assert.ok(!kinds.includes('alarm.query'), 'before its own alarm');
+  // An open session with no attempt is left as it is (nothing to query, not overdue).
+  const idleKinds = await trail(idle.id);
+  assert.ok(!idleKinds.includes('sweep.query') && !idleKinds.includes('session.expired'), idleKinds.join(' '));
 });

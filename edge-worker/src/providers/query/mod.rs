@@ -373,12 +373,31 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
     };
     let queried_at: u64 = storage.get(QUERIED_AT).await?.unwrap_or(0);
     if next_query_ms(&record, queried_at).is_some_and(|t| t <= now_ms()) {
-        storage.put(QUERIED_AT, now_ms()).await?;
-        audit::append(&storage, vec![Entry::new("alarm.query", None, None)]).await?;
-        for target in pending(&record) {
-            let outcome = query(env, &target, crate::now()).await.map_err(|e| error_code(e).to_owned());
-            record = apply_result(object, record, &target.out_trade_no, outcome, crate::now()).await?;
-        }
+        record = query_pending(object, env, record, "alarm.query").await?;
     }
     schedule(&object.state, &record).await
+}
+
+/// Queries every pending attempt of `record` now (recorded as `kind` in the trail) and applies
+/// what the providers say.
+async fn query_pending(object: &SessionObject, env: &Env, mut record: SessionRecord, kind: &str) -> Result<SessionRecord> {
+    let storage = object.state.storage();
+    storage.put(QUERIED_AT, now_ms()).await?;
+    audit::append(&storage, vec![Entry::new(kind, None, None)]).await?;
+    for target in pending(&record) {
+        let outcome = query(env, &target, crate::now()).await.map_err(|e| error_code(e).to_owned());
+        record = apply_result(object, record, &target.out_trade_no, outcome, crate::now()).await?;
+    }
+    Ok(record)
+}
+
+/// The cron sweep's visit (see [`crate::sweep`]): a session still processing is queried at its
+/// providers now (unless it was queried in the last 3 s); expiry happened on loading; the alarm
+/// is set again from what the session needs, in case it was lost.
+pub(crate) async fn sweep_in_object(object: &SessionObject, env: &Env, record: SessionRecord) -> Result<SessionRecord> {
+    let queried_at: u64 = object.state.storage().get(QUERIED_AT).await?.unwrap_or(0);
+    let due = record.session.status() == Status::Processing && now_ms() >= queried_at.saturating_add(MIN_QUERY_INTERVAL_MS);
+    let record = if due { query_pending(object, env, record, "sweep.query").await? } else { record };
+    schedule(&object.state, &record).await?;
+    Ok(record)
 }
