@@ -53,7 +53,7 @@ pub(crate) struct OutboxEntry {
     next_at_ms: Option<u64>,
 }
 
-pub(crate) const RECORD: &str = "record";
+const RECORD: &str = "record";
 const OUTBOX: &str = "outbox";
 /// Retry delays after each failed delivery, in seconds: 5 s doubling to 6 h, then every 6 h, for
 /// at least three days (the floor); then the entry stays, undelivered, for an operator.
@@ -109,6 +109,11 @@ fn refused(reason: &str) -> Result<Response> {
 pub struct SessionObject {
     pub(crate) state: State,
     pub(crate) env: Env,
+    /// This instance's copy of the stored record, kept equal to it: every write of the record goes
+    /// through [`SessionObject::store_record`] or [`SessionObject::transition`], which update it
+    /// before writing (as the storage's own cache does); reading it saves a storage call and its
+    /// copy per request. It dies with the instance.
+    record: std::cell::RefCell<Option<SessionRecord>>,
 }
 
 impl std::fmt::Debug for SessionObject {
@@ -119,7 +124,7 @@ impl std::fmt::Debug for SessionObject {
 
 impl DurableObject for SessionObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+        Self { state, env, record: std::cell::RefCell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -129,11 +134,11 @@ impl DurableObject for SessionObject {
             // (409 when another request already created this id).
             (Method::Post, "/create") => {
                 let record: SessionRecord = req.json().await?;
-                match storage.get::<SessionRecord>(RECORD).await? {
+                match self.stored_record().await? {
                     Some(existing) if existing.request_hash == record.request_hash => Response::from_json(&existing),
                     Some(_) => Ok(Response::empty()?.with_status(409)),
                     None => {
-                        storage.put(RECORD, &record).await?;
+                        self.store_record(&record).await?;
                         if let Some(pending) = crate::ledger::pending_with(&storage, &self.env, vec![crate::ledger::created(&record.session)?]).await? {
                             storage.put(crate::ledger::PENDING_KEY, &pending).await?;
                             self.state.wait_until(Self::flush_ledger(self.state.storage(), self.env.clone()));
@@ -156,7 +161,7 @@ impl DurableObject for SessionObject {
                 self.apply(record, op).await
             }
             // The audit trail (see [`crate::audit`]).
-            (Method::Get, "/audit") => match storage.get::<SessionRecord>(RECORD).await? {
+            (Method::Get, "/audit") => match self.stored_record().await? {
                 Some(_) => crate::audit::in_object(&self.state).await,
                 None => Ok(Response::empty()?.with_status(404)),
             },
@@ -187,9 +192,27 @@ impl SessionObject {
         }
     }
 
+    /// The stored record, as it is (this instance's copy once read).
+    async fn stored_record(&self) -> Result<Option<SessionRecord>> {
+        if let Some(record) = self.record.borrow().as_ref() {
+            return Ok(Some(record.clone()));
+        }
+        let stored = self.state.storage().get::<SessionRecord>(RECORD).await?;
+        if let Some(record) = &stored {
+            *self.record.borrow_mut() = Some(record.clone());
+        }
+        Ok(stored)
+    }
+
+    /// Writes the record (and this instance's copy first, as the storage's cache is).
+    pub(crate) async fn store_record(&self, record: &SessionRecord) -> Result<()> {
+        *self.record.borrow_mut() = Some(record.clone());
+        self.state.storage().put(RECORD, record).await
+    }
+
     /// The stored record, expired first when it is unpaid past its expiry.
     pub(crate) async fn load(&self) -> Result<Option<SessionRecord>> {
-        let Some(record) = self.state.storage().get::<SessionRecord>(RECORD).await? else {
+        let Some(record) = self.stored_record().await? else {
             return Ok(None);
         };
         let now = crate::now();
@@ -240,6 +263,7 @@ impl SessionObject {
             #[serde(rename = "ledger_pending", skip_serializing_if = "Option::is_none")]
             ledger: Option<&'a Vec<crate::ledger::Row>>,
         }
+        *self.record.borrow_mut() = Some(record.clone());
         storage.put_multiple(Both { record: &record, outbox: &outbox, ledger: ledger.as_ref() }).await?;
         if emitted {
             storage.set_alarm(std::time::Duration::from_millis(0)).await?;
@@ -286,7 +310,7 @@ impl SessionObject {
             }
             Op::OauthFinish { nonce, openid, now } => match record.wechat.finish(&nonce, openid, now) {
                 Some(page) => {
-                    self.state.storage().put(RECORD, &record).await?;
+                    self.store_record(&record).await?;
                     Response::from_json(&serde_json::json!({ "page": page }))
                 }
                 None => refused("oauth_state_used"),
