@@ -23,6 +23,13 @@ use crate::api::{get, set, string, Connection};
 use crate::components::app::{App, AppProps};
 use crate::i18n::Locale;
 
+/// A free-list allocator instead of std's dlmalloc: smaller code, and it still frees and coalesces
+/// (the widget lives as long as the page).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 const STYLES: &str = include_str!("../styles/widget.css");
 
 /// A mounted widget: the host page keeps it to refresh or destroy the widget.
