@@ -75,6 +75,50 @@ struct AppState {
     /// The HMAC key of the webhook secret; `None` refuses every webhook.
     webhook_key: Option<HmacKey>,
     book: Mutex<OrderBook>,
+    /// The session of each browser's checkout (by the checkout cookie), reused while its cart is
+    /// the same and it has not expired: the shopper who comes back from a provider's page (H5,
+    /// Alipay, UnionPay, WeChat sign-in) finds the same session, as with any real shop.
+    checkouts: Mutex<std::collections::HashMap<String, Checkout>>,
+}
+
+/// A browser's current checkout.
+#[derive(Debug, Clone)]
+struct Checkout {
+    /// The cart (cookie value) and the preview it was made for.
+    cart: String,
+    session: String,
+    client_secret: String,
+    /// The session's `expires_at` (Unix seconds).
+    expires_at: u64,
+}
+
+/// The cookie naming a browser's checkout: 32 random hex characters, no meaning of its own.
+const CHECKOUT_COOKIE: &str = "edgepay_demo_checkout";
+/// At most this many checkouts are remembered (the oldest to expire go first).
+const MAX_CHECKOUTS: usize = 10_000;
+
+/// The checkout cookie of this request, if it has a well-formed one.
+fn checkout_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix(CHECKOUT_COOKIE)?.strip_prefix('='))
+        .find(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
+}
+
+/// A new checkout id from the operating system's randomness.
+fn new_checkout_id() -> Option<String> {
+    use std::io::Read as _;
+    let mut bytes = [0_u8; 16];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[tokio::main]
@@ -110,6 +154,7 @@ async fn main() -> ExitCode {
         widget_dir: settings.widget_dir,
         http,
         orders: AtomicU64::new(0),
+        checkouts: Mutex::new(std::collections::HashMap::new()),
         webhook_key: settings.webhook_secret.map(|secret| HmacKey::new(secret.key_bytes())),
         book: Mutex::new(OrderBook::default()),
     });
@@ -164,7 +209,7 @@ fn cart_of(headers: &HeaderMap) -> Cart {
         .unwrap_or_else(Cart::starter)
 }
 
-/// The shop page: the checkout with a new session for the cart's total, the cart, the products.
+/// The shop page: the checkout with the browser's session for the cart's total (reused while the cart is the same, see `Checkout`), the cart, the products.
 /// The page up to the checkout goes out at once, so that the browser fetches the widget (and draws
 /// the shop) while this server asks the worker for the session; the rest follows with the session,
 /// or with why there is none.
@@ -187,14 +232,43 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         Some(preview) => format!("/preview/{}", preview.name),
         None => state.worker_url.clone(),
     };
+    // The browser's checkout: its session is reused while the cart is the same (see `Checkout`).
+    let (checkout_cookie, new_cookie) = match checkout_id(&headers) {
+        Some(id) => (Some(id), false),
+        None => (new_checkout_id(), true),
+    };
+    let cart_key = format!("{}|{}", cart.cookie_value(), preview.map_or("", |p| p.name));
+    let set_cookie = checkout_cookie.clone().filter(|_| new_cookie);
     let rest = async move {
+        let reusable = checkout_cookie.as_ref().filter(|_| query.expires_in.is_none()).and_then(|id| {
+            let checkouts = state.checkouts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            checkouts.get(id).filter(|c| c.cart == cart_key && c.expires_at > now_secs() + 60).cloned()
+        });
         let (session, client_secret, problem) = if let Some(problem) = preview_problem {
             (String::new(), String::new(), problem)
         } else if cart.is_empty() {
             (String::new(), String::new(), "Your cart is empty: add a tea to check out. 购物车是空的。".to_owned())
+        } else if let Some(checkout) = reusable {
+            (checkout.session, checkout.client_secret, String::new())
         } else {
             match create_session(&state, &cart, query.expires_in).await {
-                Ok((id, secret)) => (id, secret, String::new()),
+                Ok((id, secret, expires_at)) => {
+                    if let Some(cookie) = checkout_cookie {
+                        let mut checkouts = state.checkouts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        if checkouts.len() >= MAX_CHECKOUTS {
+                            let now = now_secs();
+                            checkouts.retain(|_, c| c.expires_at > now);
+                            if checkouts.len() >= MAX_CHECKOUTS {
+                                if let Some(oldest) = checkouts.iter().min_by_key(|(_, c)| c.expires_at).map(|(k, _)| k.clone()) {
+                                    checkouts.remove(&oldest);
+                                }
+                            }
+                        }
+                        let checkout = Checkout { cart: cart_key, session: id.clone(), client_secret: secret.clone(), expires_at };
+                        checkouts.insert(cookie, checkout);
+                    }
+                    (id, secret, String::new())
+                }
                 Err(why) => (String::new(), String::new(), why),
             }
         };
@@ -207,11 +281,18 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         )
     };
     let body = stream::once(std::future::ready(Ok::<_, Infallible>(top))).chain(stream::once(rest));
-    (
+    let mut response = (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
         Body::from_stream(body),
     )
-        .into_response()
+        .into_response();
+    if let Some(id) = set_cookie {
+        let cookie = format!("{CHECKOUT_COOKIE}={id}; Path=/; Max-Age=86400; SameSite=Lax; HttpOnly");
+        if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// The form of `POST /cart`: set `product`'s quantity (0 removes it).
@@ -243,7 +324,7 @@ async fn environments(State(state): State<Arc<AppState>>) -> Response {
         .zip(sessions)
         .map(|(p, session)| {
             let (id, secret, problem) = match session {
-                Ok((id, secret)) => (id, secret, String::new()),
+                Ok((id, secret, _)) => (id, secret, String::new()),
                 Err(why) => (String::new(), String::new(), why),
             };
             format!(
@@ -266,8 +347,8 @@ async fn environments(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `POST {worker}/v1/sessions` with the merchant API key, for the cart's total (from the catalog,
-/// never from the page). Returns `(id, client_secret)`, or a sentence for the page (no secret in it).
-async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) -> Result<(String, String), String> {
+/// never from the page). Returns `(id, client_secret, expires_at)`, or a sentence for the page (no secret in it).
+async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) -> Result<(String, String, u64), String> {
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let n = state.orders.fetch_add(1, Ordering::Relaxed);
     let amount = cart.total();
@@ -299,7 +380,7 @@ async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) 
         (Some(id), Some(secret)) => {
             let order_id = body["order_id"].as_str().unwrap_or_default().to_owned();
             state.book().created(id, order_id, amount);
-            Ok((id.to_owned(), secret.to_owned()))
+            Ok((id.to_owned(), secret.to_owned(), answer["expires_at"].as_u64().unwrap_or(0)))
         }
         _ => Err("The payment worker's answer had no session id or client secret.".to_owned()),
     }

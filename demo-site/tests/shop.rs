@@ -470,3 +470,49 @@ fn the_environments_page_has_a_checkout_per_environment() {
     let orders: Vec<String> = (0..5).map(|_| session_request(&seen)["order_id"].as_str().expect("order id").to_owned()).collect();
     assert_eq!(orders.iter().collect::<std::collections::HashSet<_>>().len(), 5, "one session per environment");
 }
+
+#[test]
+fn a_browser_coming_back_to_the_checkout_gets_the_same_session_until_its_cart_changes() {
+    let dir = widget_dir();
+    let key_file = dir.join("merchant-key-checkout");
+    std::fs::write(&key_file, "sk_test_demo_key\n").expect("write");
+    let expires_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 1800;
+    let body: &'static str = Box::leak(
+        format!(r#"{{"id":"cs_bbbbbbbbbbbbbbbbbbbbbbbb","client_secret":"cs_bbbbbbbbbbbbbbbbbbbbbbbb_secret","status":"open","amount":6800,"currency":"CNY","expires_at":{expires_at}}}"#)
+            .into_boxed_str(),
+    );
+    let (worker, seen) = fake_worker("201 Created", body);
+    let server = start_shop(&worker, &dir, &key_file);
+    let url = format!("{}/", server.url());
+    let none = std::time::Duration::from_millis(500);
+
+    // First view: a session, and a checkout cookie naming this browser's checkout.
+    let first = http_get(&url);
+    assert_eq!(first.status, 200);
+    seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the first session");
+    let set_cookie = first.header("set-cookie").expect("a checkout cookie");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+    let id = cookie.strip_prefix("edgepay_demo_checkout=").expect("the checkout cookie");
+    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+
+    // Back from a provider's page, same cart: the same session, no call to the worker.
+    let back = http_request("GET", &url, &[("Cookie", &cookie)], b"");
+    assert!(back.body.contains(r#"data-session="cs_bbbbbbbbbbbbbbbbbbbbbbbb""#), "{}", back.body);
+    assert!(back.header("set-cookie").is_none());
+    assert!(seen.recv_timeout(none).is_err(), "no second session for the same checkout");
+
+    // Another cart: a new session for it.
+    let changed = http_request("GET", &url, &[("Cookie", &format!("{cookie}; edgepay_cart=puer:2"))], b"");
+    assert_eq!(changed.status, 200);
+    let request = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("a session for the new cart");
+    let request: serde_json::Value = serde_json::from_str(&request.body).expect("JSON");
+    assert_eq!(request["amount"], 2 * 9900);
+
+    // Another browser (no cookie, or one this shop never gave out) gets its own session.
+    http_request("GET", &url, &[("Cookie", "edgepay_demo_checkout=00000000000000000000000000000000")], b"");
+    seen.recv_timeout(std::time::Duration::from_secs(5)).expect("an unknown checkout gets a new session");
+    // The demo's expiry knob always asks for a new session.
+    http_request("GET", &format!("{url}?expires_in=60"), &[("Cookie", &cookie)], b"");
+    seen.recv_timeout(std::time::Duration::from_secs(5)).expect("?expires_in= makes a new session");
+}
