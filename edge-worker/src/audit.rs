@@ -13,14 +13,13 @@
 //! `out_trade_no`, or a WeChat Pay callback that does not verify (its order number is encrypted),
 //! names no session and leaves no trace here.
 
-use payment_core::crypto::constant_time_eq;
 use payment_core::ids::{OutTradeNo, SessionId};
 use serde::{Deserialize, Serialize};
 use worker::{Method, Request, Response, Result, RouteContext, Storage};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::sessions::{bearer, call_object};
+use crate::sessions::call_object;
 
 /// The storage key of the trail in the session's Durable Object.
 const KEY: &str = "audit";
@@ -101,12 +100,8 @@ pub(crate) async fn read(storage: &Storage) -> Result<Vec<Entry>> {
 /// `GET /v1/sessions/{id}/events`: the session's audit trail, for the merchant's backend, with
 /// the time of the session's next alarm (`alarm_at`, Unix milliseconds, or `null`).
 pub(crate) async fn events(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
-    let Some(api_key) = &ctx.data.merchant_api_key else {
-        return ApiError::NotConfigured.into_response();
-    };
-    let presented = bearer(&req).unwrap_or_default();
-    if !constant_time_eq(presented.as_bytes(), api_key.expose()) {
-        return ApiError::Unauthorized.into_response();
+    if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
+        return e.into_response();
     }
     let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
         return ApiError::SessionNotFound.into_response();

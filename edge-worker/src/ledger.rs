@@ -16,7 +16,6 @@
 
 use std::cell::Cell;
 
-use payment_core::crypto::constant_time_eq;
 use payment_core::ids::SessionId;
 use payment_core::session::{Command, Session};
 use serde::{Deserialize, Serialize};
@@ -25,7 +24,6 @@ use worker::{D1Database, Env, Request, Response, Result, RouteContext, Storage};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::sessions::bearer;
 
 /// The binding's name.
 pub(crate) const BINDING: &str = "LEDGER";
@@ -211,11 +209,8 @@ struct Listed {
 
 /// `GET /v1/ledger`.
 pub(crate) async fn list(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
-    let Some(api_key) = &ctx.data.merchant_api_key else {
-        return ApiError::NotConfigured.into_response();
-    };
-    if !constant_time_eq(bearer(&req).unwrap_or_default().as_bytes(), api_key.expose()) {
-        return ApiError::Unauthorized.into_response();
+    if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
+        return e.into_response();
     }
     let Ok(db) = ctx.env.d1(BINDING) else {
         return ApiError::NotConfigured.into_response();

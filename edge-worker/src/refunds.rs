@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use payment_core::crypto::constant_time_eq;
 use payment_core::ids::{OutRefundNo, SessionId};
 use payment_core::money::Amount;
 use payment_core::session::{Attempt as CoreAttempt, Command, RefundStatus, Status};
@@ -21,7 +20,7 @@ use crate::error::ApiError;
 use crate::providers::refund::{refund_number, submit, RefundOrder, Submitted};
 use crate::providers::ProviderError;
 use crate::session_object::{SessionObject, SessionRecord};
-use crate::sessions::{bearer, call_object};
+use crate::sessions::call_object;
 
 /// Where the object keeps the merchant's refund requests, by `refund_id`.
 const REFUND_REQUESTS: &str = "refund_requests";
@@ -196,12 +195,8 @@ async fn submit_pending(env: &Env, record: &SessionRecord, entry: &RefundRequest
 
 /// `POST /v1/refunds`.
 pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
-    let Some(api_key) = &ctx.data.merchant_api_key else {
-        return ApiError::NotConfigured.into_response();
-    };
-    let presented = bearer(&req).unwrap_or_default();
-    if !constant_time_eq(presented.as_bytes(), api_key.expose()) {
-        return ApiError::Unauthorized.into_response();
+    if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
+        return e.into_response();
     }
     let text = req.text().await?;
     let body: CreateRefund = match serde_json::from_str(&text) {

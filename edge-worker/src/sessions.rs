@@ -245,6 +245,19 @@ pub(crate) fn detect_caller(req: &Request) -> payment_core::environment::Detecte
     detect(&user_agent, &hints)
 }
 
+/// Checks the merchant API key presented by `req` (in constant time).
+pub(crate) fn authorize_merchant(req: &Request, config: &Config) -> std::result::Result<(), ApiError> {
+    let Some(api_key) = &config.merchant_api_key else {
+        return Err(ApiError::NotConfigured);
+    };
+    let presented = bearer(req).unwrap_or_default();
+    if constant_time_eq(presented.as_bytes(), api_key.expose()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
 /// Checks the client secret of session `id` presented by `req`.
 pub(crate) async fn authorize_widget(req: &Request, config: &Config, id: &SessionId) -> std::result::Result<(), ApiError> {
     let Some(session_secret) = &config.session_secret else {

@@ -54,12 +54,8 @@ struct PayRequest {
 /// session like any other.
 pub(crate) async fn pay(mut req: worker::Request, ctx: worker::RouteContext<crate::config::Config>) -> worker::Result<worker::Response> {
     use crate::error::ApiError;
-    let Some(api_key) = &ctx.data.merchant_api_key else {
-        return ApiError::NotConfigured.into_response();
-    };
-    let presented = crate::sessions::bearer(&req).unwrap_or_default();
-    if !payment_core::crypto::constant_time_eq(presented.as_bytes(), api_key.expose()) {
-        return ApiError::Unauthorized.into_response();
+    if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
+        return e.into_response();
     }
     let Some(id) = ctx.param("id").and_then(|id| payment_core::ids::SessionId::new(id.as_str()).ok()) else {
         return ApiError::SessionNotFound.into_response();
