@@ -12,12 +12,12 @@ use yew::prelude::*;
 
 use crate::api::{self, set, ApiError, Connection, NextAction};
 use crate::components::guide::Guide;
-use crate::components::methods::Methods;
-use crate::components::notice::Notice;
+use crate::components::methods::{methods, MethodsProps};
+use crate::components::notice::notice;
 use crate::components::qr::QrPanel;
 use crate::drive::{self, SheetOutcome};
 use crate::events;
-use crate::hooks::{use_away, use_connectivity, use_expiry, use_poll, Away};
+use crate::hooks::{nothing, use_away, use_connectivity, use_effect_on, use_expiry, use_poll, Away};
 use crate::i18n::{format_amount, Locale, Text};
 use crate::state::{Action, Checkout, Focus, Pending, Phase};
 
@@ -61,11 +61,13 @@ pub fn app(props: &AppProps) -> Html {
     {
         // `refresh()` from the host page.
         let dispatcher = state.dispatcher();
-        use_effect_with(props.generation, move |generation| {
-            if *generation > 0 {
+        let generation = props.generation;
+        use_effect_on((u64::from(generation), 0, ""), Box::new(move |_| {
+            if generation > 0 {
                 dispatcher.dispatch(Action::Load);
             }
-        });
+            nothing()
+        }));
     }
     use_outcomes(&props.host, &state);
     use_focus(&props.host, state.focus.1);
@@ -77,10 +79,10 @@ pub fn app(props: &AppProps) -> Html {
     let focus_message = state.focus.0 == Focus::Message;
     let name = state.name();
     let body = match &state.phase {
-        Phase::Expired => html! { <Notice kind="info" message={l.t(Text::Expired)} focus={false} /> },
-        Phase::Closed => html! { <Notice kind="info" message={l.t(Text::Closed)} focus={false} /> },
-        Phase::Paid => html! { <Notice kind="done" message={l.t(Text::Paid)} focus={focus_message} /> },
-        _ if !state.online => html! { <Notice kind="busy" message={l.t(Text::Offline)} focus={false} /> },
+        Phase::Expired => notice("info", l.t(Text::Expired), None, false, Html::default()),
+        Phase::Closed => notice("info", l.t(Text::Closed), None, false, Html::default()),
+        Phase::Paid => notice("done", l.t(Text::Paid), None, focus_message, Html::default()),
+        _ if !state.online => notice("busy", l.t(Text::Offline), None, false, Html::default()),
         Phase::Loading => html! {
             <div class="ep-skeleton" aria-hidden="true"><span></span><span></span><span></span></div>
         },
@@ -99,7 +101,7 @@ pub fn app(props: &AppProps) -> Html {
                     let dispatcher = state.dispatcher();
                     Callback::from(move |()| dispatcher.dispatch(Action::Guide(true)))
                 };
-                html! { <Methods locale={l} session={session.clone()} {focus} {focus_guide} {on_choose} {on_guide} /> }
+                methods(&MethodsProps { locale: l, session: session.clone(), focus, focus_guide, on_choose, on_guide })
             }
             None => Html::default(),
         },
@@ -114,11 +116,10 @@ pub fn app(props: &AppProps) -> Html {
                     cancelled(&host, method);
                 })
             };
-            html! {
-                <Notice kind="busy" message={l.t(Text::Processing)} about={l.method_name(*method)} focus={focus_message}>
-                    <button type="button" class="ep-button ep-secondary" onclick={cancel}>{ l.t(Text::Cancel) }</button>
-                </Notice>
-            }
+            let cancel = html! {
+                <button type="button" class="ep-button ep-secondary" onclick={cancel}>{ l.t(Text::Cancel) }</button>
+            };
+            notice("busy", l.t(Text::Processing), Some(l.method_name(*method)), focus_message, cancel)
         }
         Phase::Qr(method, qr) => {
             let on_expired = {
@@ -132,43 +133,35 @@ pub fn app(props: &AppProps) -> Html {
                 </QrPanel>
             }
         }
-        Phase::QrExpired(method) => html! {
-            <Notice kind="info" message={l.t(Text::QrExpired)} about={l.method_name(*method)} focus={focus_message}>
+        Phase::QrExpired(method) => notice("info", l.t(Text::QrExpired), Some(l.method_name(*method)), focus_message, html! {
+            <>
                 <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::NewCode) }</button>
                 <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
-            </Notice>
-        },
-        Phase::Leaving(method) => html! {
-            <Notice kind="busy" message={l.t(Text::Leaving)} about={l.method_name(*method)} focus={focus_message} />
-        },
-        Phase::Bridge(method) => html! {
-            <Notice kind="busy" message={l.t(Text::Bridge)} about={l.method_name(*method)} focus={focus_message} />
-        },
-        Phase::Handoff(method) => html! {
-            <Notice kind="busy" message={l.t(Text::Handoff)} about={l.method_name(*method)} focus={focus_message}>
-                <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
-            </Notice>
-        },
-        Phase::Checking(method) => html! {
-            <Notice kind="busy" message={l.t(Text::Checking)} about={l.method_name(*method)} focus={focus_message}>
+            </>
+        }),
+        Phase::Leaving(method) => notice("busy", l.t(Text::Leaving), Some(l.method_name(*method)), focus_message, Html::default()),
+        Phase::Bridge(method) => notice("busy", l.t(Text::Bridge), Some(l.method_name(*method)), focus_message, Html::default()),
+        Phase::Handoff(method) => notice("busy", l.t(Text::Handoff), Some(l.method_name(*method)), focus_message, html! {
+            <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
+        }),
+        Phase::Checking(method) => notice("busy", l.t(Text::Checking), Some(l.method_name(*method)), focus_message, html! {
+            <>
                 <p class="ep-help">{ l.t(Text::CheckingHelp) }</p>
                 <button type="button" class="ep-button" onclick={dispatch(|| Action::CheckNow)}>{ l.t(Text::IHavePaid) }</button>
                 <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::PayAgain) }</button>
-            </Notice>
-        },
-        Phase::Failed(method, error) => html! {
-            <Notice kind="error" message={l.error(error)} about={l.method_name(*method)} focus={focus_message}>
+            </>
+        }),
+        Phase::Failed(method, error) => notice("error", l.error(error), Some(l.method_name(*method)), focus_message, html! {
+            <>
                 <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::Retry) }</button>
                 <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
-            </Notice>
-        },
-        Phase::Unavailable(error) => html! {
-            <Notice kind="error" message={l.error(error)} focus={focus_message}>
-                if error.retryable() {
-                    <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::Retry) }</button>
-                }
-            </Notice>
-        },
+            </>
+        }),
+        Phase::Unavailable(error) => notice("error", l.error(error), None, focus_message, html! {
+            if error.retryable() {
+                <button type="button" class="ep-button" onclick={dispatch(|| Action::Retry)}>{ l.t(Text::Retry) }</button>
+            }
+        }),
     };
     let on_close = {
         let dispatcher = state.dispatcher();
@@ -224,14 +217,14 @@ pub fn app(props: &AppProps) -> Html {
 /// Loads the session whenever `load` changes (the first time from the loader's prefetch).
 #[hook]
 fn use_load(conn: Rc<Connection>, load: u32, prefetch: Rc<RefCell<Option<JsValue>>>, dispatcher: UseReducerDispatcher<Checkout>) {
-    use_effect_with(load, move |load| {
-        let load = *load;
+    use_effect_on((u64::from(load), 0, ""), Box::new(move |_| {
         let prefetched = prefetch.borrow_mut().take().and_then(|p| p.dyn_into::<Promise>().ok());
         wasm_bindgen_futures::spawn_local(async move {
             let result = api::session(&conn, prefetched).await.map(Rc::new);
             dispatcher.dispatch(Action::Loaded(load, result));
         });
-    });
+        nothing()
+    }));
 }
 
 /// Starts a payment for each new attempt, and drives the worker's next action.
@@ -245,8 +238,8 @@ fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checko
     };
     let environment = state.session.as_ref().and_then(|s| s.environment);
     let signed_in = state.signed_in;
-    use_effect_with(state.attempt, move |attempt| {
-        let attempt = *attempt;
+    let attempt = state.attempt;
+    use_effect_on((u64::from(attempt), 0, ""), Box::new(move |_| {
         if let Some(method) = method {
             wasm_bindgen_futures::spawn_local(async move {
                 let action = match api::pay(&conn, method, environment).await {
@@ -303,7 +296,8 @@ fn use_pay(conn: Rc<Connection>, host: &Element, state: &UseReducerHandle<Checko
                 }
             });
         }
-    });
+        nothing()
+    }));
 }
 
 /// Tells the host page the shopper cancelled (an action, not a state: the list shows again).
@@ -321,9 +315,9 @@ fn use_outcomes(host: &Element, state: &UseReducerHandle<Checkout>) {
     let host = host.clone();
     let name = state.name();
     let phase = state.phase.clone();
-    use_effect_with(name, move |name| {
+    use_effect_on((0, 0, name), Box::new(move |_| {
         let detail = Object::new();
-        set(&detail, "state", &(*name).into());
+        set(&detail, "state", &name.into());
         if let Some(previous) = previous.borrow_mut().replace(name) {
             set(&detail, "previous", &previous.into());
         }
@@ -344,22 +338,24 @@ fn use_outcomes(host: &Element, state: &UseReducerHandle<Checkout>) {
             _ => None,
         };
         if let Some(kind) = kind {
-            set(&outcome, "state", &(*name).into());
+            set(&outcome, "state", &name.into());
             events::dispatch(&host, kind, outcome);
         }
-    });
+        nothing()
+    }));
 }
 
 /// Moves focus to what the shopper's last action changed (`data-ep-focus`), after the render.
 #[hook]
 fn use_focus(host: &Element, seq: u32) {
     let host = host.clone();
-    use_effect_with(seq, move |seq| {
-        if *seq > 0 {
+    use_effect_on((u64::from(seq), 0, ""), Box::new(move |_| {
+        if seq > 0 {
             let target = host.shadow_root().and_then(|root| root.query_selector("[data-ep-focus]").ok().flatten());
             if let Some(target) = target.and_then(|t| t.dyn_into::<HtmlElement>().ok()) {
                 let _ = target.focus();
             }
         }
-    });
+        nothing()
+    }));
 }

@@ -7,6 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlDialogElement, HtmlInputElement};
 use yew::prelude::*;
 
+use crate::hooks::{nothing, use_effect_on};
 use crate::i18n::{Locale, Text};
 
 #[wasm_bindgen(module = "/js/io.js")]
@@ -28,26 +29,34 @@ pub(crate) struct GuideProps {
     pub on_close: Callback<()>,
 }
 
+/// Whether the link was copied: not tried yet, copied, or the shopper must copy it by hand.
+const NOT_TRIED: u64 = 0;
+const COPIED: u64 = 1;
+const BY_HAND: u64 = 2;
+
 #[function_component(Guide)]
 pub(crate) fn guide(props: &GuideProps) -> Html {
     let l = props.locale;
     let dialog = use_node_ref();
     let input = use_node_ref();
-    // None: not tried yet; Some(true): copied; Some(false): the shopper must copy by hand.
-    let copied = use_state(|| None::<bool>);
+    // NOT_TRIED, COPIED or BY_HAND (the shopper must copy it). A number, as in the QR panel's
+    // state, so that yew's state hook is compiled once.
+    let copied = use_state(|| NOT_TRIED);
     {
         let dialog = dialog.clone();
         let copied = copied.clone();
-        use_effect_with(props.open, move |open| {
+        let open = props.open;
+        use_effect_on((u64::from(open), 0, ""), Box::new(move |_| {
             if let Some(dialog) = dialog.cast::<HtmlDialogElement>() {
-                if *open && !dialog.open() {
-                    copied.set(None);
+                if open && !dialog.open() {
+                    copied.set(NOT_TRIED);
                     let _ = dialog.show_modal();
-                } else if !*open && dialog.open() {
+                } else if !open && dialog.open() {
                     dialog.close();
                 }
             }
-        });
+            nothing()
+        }));
     }
     let link = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let copy = {
@@ -66,16 +75,16 @@ pub(crate) fn guide(props: &GuideProps) -> Html {
                         input.select();
                     }
                 }
-                copied.set(Some(ok));
+                copied.set(if ok { COPIED } else { BY_HAND });
             });
         })
     };
     let close = props.on_close.reform(|_: MouseEvent| ());
     let onclose = props.on_close.reform(|_: Event| ());
     let status = match *copied {
-        None => "",
-        Some(true) => l.t(Text::Copied),
-        Some(false) => l.t(Text::CopyByHand),
+        COPIED => l.t(Text::Copied),
+        BY_HAND => l.t(Text::CopyByHand),
+        _ => "",
     };
     html! {
         <dialog ref={dialog} class="ep-guide" aria-labelledby="ep-guide-title" {onclose}>

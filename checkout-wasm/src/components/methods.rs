@@ -10,7 +10,7 @@ use crate::api::SessionView;
 use crate::i18n::{Locale, Text};
 
 /// The session's methods and what the shopper can do with them.
-#[derive(Debug, Properties, PartialEq)]
+#[derive(Debug)]
 pub(crate) struct MethodsProps {
     /// The language of every sentence.
     pub locale: Locale,
@@ -26,7 +26,7 @@ pub(crate) struct MethodsProps {
     pub on_guide: Callback<()>,
 }
 
-#[function_component(Methods)]
+/// The list. A function, not a component: it keeps no state, and each component is compiled anew.
 pub(crate) fn methods(props: &MethodsProps) -> Html {
     let l = props.locale;
     let session = &props.session;

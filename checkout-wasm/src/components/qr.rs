@@ -9,6 +9,7 @@ use qrcode::bits::Bits;
 use qrcode::{Color, EcLevel, QrCode, Version};
 use yew::prelude::*;
 
+use crate::hooks::use_effect_on;
 use crate::i18n::{format_amount, push_uint, Locale, Text};
 
 /// The modules of white around the code that scanners need.
@@ -65,8 +66,8 @@ pub(crate) fn qr_panel(props: &QrProps) -> Html {
         // One tick a second: the countdown, and the expiry when it reaches zero.
         let now = now.clone();
         let on_expired = props.on_expired.clone();
-        use_effect_with(props.qr.expires_at, move |expires_at| {
-            let expires_at = *expires_at;
+        let expires_at = props.qr.expires_at;
+        use_effect_on((expires_at, 0, ""), Box::new(move |_| {
             let tick = Interval::new(1000, move || {
                 let t = unix_now();
                 now.set(t);
@@ -74,8 +75,8 @@ pub(crate) fn qr_panel(props: &QrProps) -> Html {
                     on_expired.emit(());
                 }
             });
-            move || drop(tick)
-        });
+            Box::new(move || drop(tick))
+        }));
     }
     let qr = &props.qr;
     let left = qr.expires_at.saturating_sub(*now);

@@ -15,10 +15,33 @@ use crate::state::{Action, Checkout};
 const POLL_FIRST_MS: f64 = 1000.0;
 const POLL_MAX_MS: f64 = 3000.0;
 
+/// What an effect depends on (it runs again when this changes), packed into one type: two numbers
+/// and a name. Every effect of the widget has these dependencies and an [`Effect`], so yew's
+/// effect hook is compiled once for the widget rather than once per effect.
+pub(crate) type Deps = (u64, u64, &'static str);
+
+/// What an effect leaves to undo: called before it runs again and when the widget goes.
+pub(crate) type Teardown = Box<dyn FnOnce()>;
+
+/// An effect, boxed (see [`Deps`]); the values it needs are moved into it, not read from `Deps`.
+pub(crate) type Effect = Box<dyn FnOnce(&Deps) -> Teardown>;
+
+/// Runs `effect` after the render whenever `deps` changed: `use_effect_with` with the widget's one
+/// effect type.
+#[hook]
+pub(crate) fn use_effect_on(deps: Deps, effect: Effect) {
+    use_effect_with(deps, effect);
+}
+
+/// Nothing to undo.
+pub(crate) fn nothing() -> Teardown {
+    Box::new(|| ())
+}
+
 /// Follows `navigator.onLine` through the window's `online` and `offline` events.
 #[hook]
 pub fn use_connectivity(dispatcher: UseReducerDispatcher<Checkout>) {
-    use_effect_with((), move |()| {
+    use_effect_on((0, 0, ""), Box::new(move |_| {
         let listeners = web_sys::window().map(|window| {
             let online = dispatcher.clone();
             (
@@ -26,15 +49,16 @@ pub fn use_connectivity(dispatcher: UseReducerDispatcher<Checkout>) {
                 EventListener::new(&window, "offline", move |_| dispatcher.dispatch(Action::Online(false))),
             )
         });
-        move || drop(listeners)
-    });
+        Box::new(move || drop(listeners))
+    }));
 }
 
 /// Asks the worker again when the session is due to expire (`expires_at`, Unix seconds), so that
 /// the worker, not this browser's clock, says when it has. Re-armed after every load.
 #[hook]
 pub fn use_expiry(expires_at: Option<u64>, load: u32, dispatcher: UseReducerDispatcher<Checkout>) {
-    use_effect_with((expires_at, load), move |(expires_at, _)| {
+    let deps = (expires_at.unwrap_or(0), u64::from(load) << 1 | u64::from(expires_at.is_some()), "");
+    use_effect_on(deps, Box::new(move |_| {
         let timer = expires_at.map(|at| {
             let due = at as f64 * 1000.0 + 1000.0 - js_sys::Date::now();
             // Past due by this clock while the worker still says open: the clocks disagree, so
@@ -42,8 +66,8 @@ pub fn use_expiry(expires_at: Option<u64>, load: u32, dispatcher: UseReducerDisp
             let delay = if due > 0.0 { due.min(2_000_000_000.0) } else { 30_000.0 };
             Timeout::new(delay as u32, move || dispatcher.dispatch(Action::Load))
         });
-        move || drop(timer)
-    });
+        Box::new(move || drop(timer))
+    }));
 }
 
 /// While `active`, asks the worker how the payment stands, with backoff (1 s, 1.5 s, … up to
@@ -51,9 +75,9 @@ pub fn use_expiry(expires_at: Option<u64>, load: u32, dispatcher: UseReducerDisp
 /// over.
 #[hook]
 pub fn use_poll(conn: Rc<Connection>, active: bool, immediate: bool, now: u32, dispatcher: UseReducerDispatcher<Checkout>) {
-    use_effect_with((active, immediate, now), move |(active, immediate, _)| {
-        let stop = Rc::new(Cell::new(!*active));
-        let asked_now = *immediate;
+    use_effect_on((u64::from(now), u64::from(active) | u64::from(immediate) << 1, ""), Box::new(move |_| {
+        let stop = Rc::new(Cell::new(!active));
+        let asked_now = immediate;
         let running = stop.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let mut wait = if asked_now { 0.0 } else { POLL_FIRST_MS };
@@ -70,8 +94,8 @@ pub fn use_poll(conn: Rc<Connection>, active: bool, immediate: bool, now: u32, d
                 wait = (wait * 1.5).clamp(POLL_FIRST_MS, POLL_MAX_MS);
             }
         });
-        move || stop.set(true)
-    });
+        Box::new(move || stop.set(true))
+    }));
 }
 
 /// Where the shopper is with an unfinished payment at a provider's page.
@@ -91,17 +115,17 @@ pub enum Away {
 /// means the shopper came back.
 #[hook]
 pub fn use_away(conn: Rc<Connection>, away: Away, dispatcher: UseReducerDispatcher<Checkout>) {
-    use_effect_with(away, move |away| {
-        if *away == Away::Here {
+    use_effect_on((away as u64, 0, ""), Box::new(move |_| {
+        if away == Away::Here {
             api::forget(&conn);
         }
-        let listener = web_sys::window().filter(|_| *away == Away::Leaving).map(|window| {
+        let listener = web_sys::window().filter(|_| away == Away::Leaving).map(|window| {
             EventListener::new(&window, "pageshow", move |event| {
                 if api::get(event, "persisted").is_truthy() {
                     dispatcher.dispatch(Action::Returned);
                 }
             })
         });
-        move || drop(listener)
-    });
+        Box::new(move || drop(listener))
+    }));
 }
