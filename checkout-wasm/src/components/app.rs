@@ -11,10 +11,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 use crate::api::{self, set, ApiError, Connection, NextAction};
-use crate::components::guide::Guide;
+use crate::components::guide::{guide, use_guide};
 use crate::components::methods::{methods, MethodsProps};
 use crate::components::notice::notice;
-use crate::components::qr::QrPanel;
+use crate::components::qr::{qr_panel, use_qr_clock, QrProps};
 use crate::drive::{self, SheetOutcome};
 use crate::events;
 use crate::hooks::{nothing, use_away, use_connectivity, use_effect_on, use_expiry, use_poll, Away};
@@ -70,6 +70,18 @@ pub fn app(props: &AppProps) -> Html {
         }));
     }
     use_outcomes(&props.host, &state);
+    use_qr_clock(
+        match &state.phase {
+            Phase::Qr(_, qr) => Some(qr.expires_at),
+            _ => None,
+        },
+        state.dispatcher(),
+    );
+    // The "open in browser" guidance exists only where a method needs it (Alipay inside WeChat).
+    let show_guide = state.phase == Phase::Methods
+        && state.session.as_ref().is_some_and(|s| s.blocked.iter().any(|b| b.reason == BlockReason::BlockedInWechat));
+    let copied = use_guide(&props.host, show_guide, state.guide_open);
+    // After the guidance's effect: closing the dialog moves focus, and this effect moves it on.
     use_focus(&props.host, state.focus.1);
 
     let dispatch = |make: fn() -> Action| {
@@ -122,16 +134,11 @@ pub fn app(props: &AppProps) -> Html {
             notice("busy", l.t(Text::Processing), Some(l.method_name(*method)), focus_message, cancel)
         }
         Phase::Qr(method, qr) => {
-            let on_expired = {
-                let dispatcher = state.dispatcher();
-                Callback::from(move |()| dispatcher.dispatch(Action::QrExpired))
-            };
             let amount = state.session.as_ref().map_or(0, |s| s.amount);
-            html! {
-                <QrPanel locale={l} method={*method} qr={qr.clone()} {amount} focus={focus_message} {on_expired}>
-                    <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
-                </QrPanel>
-            }
+            let children = html! {
+                <button type="button" class="ep-button ep-secondary" onclick={dispatch(|| Action::Back)}>{ l.t(Text::OtherMethod) }</button>
+            };
+            qr_panel(&QrProps { locale: l, method: *method, qr: qr.clone(), amount, focus: focus_message, children })
         }
         Phase::QrExpired(method) => notice("info", l.t(Text::QrExpired), Some(l.method_name(*method)), focus_message, html! {
             <>
@@ -176,9 +183,6 @@ pub fn app(props: &AppProps) -> Html {
         },
         None => Html::default(),
     };
-    // The "open in browser" guidance exists only where a method needs it (Alipay inside WeChat).
-    let guide = state.phase == Phase::Methods
-        && state.session.as_ref().is_some_and(|s| s.blocked.iter().any(|b| b.reason == BlockReason::BlockedInWechat));
     // Every change is announced (role="status" is polite): also those the shopper did not cause,
     // such as going offline or the session expiring.
     let announcement = match &state.phase {
@@ -207,8 +211,8 @@ pub fn app(props: &AppProps) -> Html {
             <div class="ep-body">{ body }</div>
             <p class="ep-sr" role="status">{ announcement }</p>
             <p class="ep-foot">{ l.t(Text::SecuredBy) }</p>
-            if guide {
-                <Guide locale={l} open={state.guide_open} {on_close} />
+            if show_guide {
+                { guide(&props.host, l, &copied, &on_close) }
             }
         </section>
     }

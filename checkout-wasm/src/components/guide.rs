@@ -4,7 +4,7 @@
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{HtmlDialogElement, HtmlInputElement};
+use web_sys::{Element, HtmlDialogElement, HtmlInputElement};
 use yew::prelude::*;
 
 use crate::hooks::{nothing, use_effect_on};
@@ -18,36 +18,29 @@ extern "C" {
     fn copy_text(text: &str, input: Option<HtmlInputElement>) -> Promise;
 }
 
-/// Whether the guidance is open, and how to close it.
-#[derive(Debug, Properties, PartialEq)]
-pub(crate) struct GuideProps {
-    /// The language of every sentence.
-    pub locale: Locale,
-    /// Shown as a modal dialog when true.
-    pub open: bool,
-    /// The shopper closed it (button or Escape).
-    pub on_close: Callback<()>,
-}
-
 /// Whether the link was copied: not tried yet, copied, or the shopper must copy it by hand.
 const NOT_TRIED: u64 = 0;
 const COPIED: u64 = 1;
 const BY_HAND: u64 = 2;
 
-#[function_component(Guide)]
-pub(crate) fn guide(props: &GuideProps) -> Html {
-    let l = props.locale;
-    let dialog = use_node_ref();
-    let input = use_node_ref();
-    // NOT_TRIED, COPIED or BY_HAND (the shopper must copy it). A number, as in the QR panel's
-    // state, so that yew's state hook is compiled once.
-    let copied = use_state(|| NOT_TRIED);
+/// The element of the widget's shadow root that `selector` finds.
+fn find(host: &Element, selector: &str) -> Option<Element> {
+    host.shadow_root()?.query_selector(selector).ok().flatten()
+}
+
+/// The guidance's state: whether the link was copied (`NOT_TRIED`, `COPIED` or `BY_HAND`, a number
+/// as the QR clock's, so that yew's state hook is compiled once). Shows the dialog as a modal when
+/// `open` (and `shown`: drawn) becomes true, closes it when `open` becomes false. Called by the
+/// widget's root on every render, as hooks are; the guidance itself is a function, since each
+/// component is compiled anew.
+#[hook]
+pub(crate) fn use_guide(host: &Element, shown: bool, open: bool) -> UseStateHandle<u64> {
+    let copied = use_state(u64::default);
     {
-        let dialog = dialog.clone();
+        let host = host.clone();
         let copied = copied.clone();
-        let open = props.open;
-        use_effect_on((u64::from(open), 0, ""), Box::new(move |_| {
-            if let Some(dialog) = dialog.cast::<HtmlDialogElement>() {
+        use_effect_on((u64::from(open), u64::from(shown), ""), Box::new(move |_| {
+            if let Some(dialog) = find(&host, ".ep-guide").and_then(|d| d.dyn_into::<HtmlDialogElement>().ok()) {
                 if open && !dialog.open() {
                     copied.set(NOT_TRIED);
                     let _ = dialog.show_modal();
@@ -58,14 +51,20 @@ pub(crate) fn guide(props: &GuideProps) -> Html {
             nothing()
         }));
     }
+    copied
+}
+
+/// "Open in browser" (a `<dialog>`, opened by [`use_guide`]); `on_close`: the shopper closed it
+/// (button or Escape).
+pub(crate) fn guide(host: &Element, l: Locale, copied: &UseStateHandle<u64>, on_close: &Callback<()>) -> Html {
     let link = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let copy = {
         let copied = copied.clone();
-        let input = input.clone();
+        let host = host.clone();
         let link = link.clone();
         Callback::from(move |_: MouseEvent| {
             let copied = copied.clone();
-            let input = input.cast::<HtmlInputElement>();
+            let input = find(&host, ".ep-url").and_then(|i| i.dyn_into::<HtmlInputElement>().ok());
             let link = link.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let ok = JsFuture::from(copy_text(&link, input.clone())).await.is_ok_and(|done| done.is_truthy());
@@ -79,15 +78,15 @@ pub(crate) fn guide(props: &GuideProps) -> Html {
             });
         })
     };
-    let close = props.on_close.reform(|_: MouseEvent| ());
-    let onclose = props.on_close.reform(|_: Event| ());
-    let status = match *copied {
+    let close = on_close.reform(|_: MouseEvent| ());
+    let onclose = on_close.reform(|_: Event| ());
+    let status = match **copied {
         COPIED => l.t(Text::Copied),
         BY_HAND => l.t(Text::CopyByHand),
         _ => "",
     };
     html! {
-        <dialog ref={dialog} class="ep-guide" aria-labelledby="ep-guide-title" {onclose}>
+        <dialog class="ep-guide" aria-labelledby="ep-guide-title" {onclose}>
             <svg class="ep-arrow" viewBox="0 0 90 90" aria-hidden="true">
                 <path d="M8 86C20 44 44 22 80 10M62 6l18 4-8 17"/>
             </svg>
@@ -98,7 +97,7 @@ pub(crate) fn guide(props: &GuideProps) -> Html {
                 <li>{ l.t(Text::GuideThenPay) }</li>
             </ol>
             <p>{ l.t(Text::GuideOrCopy) }</p>
-            <input ref={input} class="ep-url" readonly=true value={link} aria-label={l.t(Text::Link)} />
+            <input class="ep-url" readonly=true value={link} aria-label={l.t(Text::Link)} />
             <p class="ep-copied" role="status">{ status }</p>
             <div class="ep-actions">
                 <button type="button" class="ep-button" autofocus=true onclick={copy}>{ l.t(Text::CopyLink) }</button>

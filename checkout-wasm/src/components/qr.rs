@@ -10,6 +10,7 @@ use qrcode::{Color, EcLevel, QrCode, Version};
 use yew::prelude::*;
 
 use crate::hooks::use_effect_on;
+use crate::state::{Action, Checkout};
 use crate::i18n::{format_amount, push_uint, Locale, Text};
 
 /// The modules of white around the code that scanners need.
@@ -35,7 +36,7 @@ impl Qr {
 }
 
 /// What the panel shows.
-#[derive(Debug, Properties, PartialEq)]
+#[derive(Debug)]
 pub(crate) struct QrProps {
     /// The language of every sentence.
     pub locale: Locale,
@@ -47,10 +48,7 @@ pub(crate) struct QrProps {
     pub amount: u64,
     /// Whether focus moves to the sentence.
     pub focus: bool,
-    /// The countdown reached zero.
-    pub on_expired: Callback<()>,
     /// Buttons under the code.
-    #[prop_or_default]
     pub children: Html,
 }
 
@@ -58,28 +56,33 @@ fn unix_now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
-#[function_component(QrPanel)]
+/// The clock of the QR code that expires at `expires_at` (`None`: no code shown): one tick a
+/// second while it is shown, for the countdown, and `QrExpired` from when it reaches zero. Called
+/// by the widget's root on every render, as hooks are; the panel itself is a function, since each
+/// component is compiled anew.
+#[hook]
+pub(crate) fn use_qr_clock(expires_at: Option<u64>, dispatcher: UseReducerDispatcher<Checkout>) {
+    let tick = use_state(u64::default);
+    let deps = (expires_at.unwrap_or(0), u64::from(expires_at.is_some()), "");
+    use_effect_on(deps, Box::new(move |_| {
+        let tick = expires_at.map(|expires_at| {
+            Interval::new(1000, move || {
+                let t = unix_now();
+                tick.set(t);
+                if t >= expires_at {
+                    dispatcher.dispatch(Action::QrExpired);
+                }
+            })
+        });
+        Box::new(move || drop(tick))
+    }));
+}
+
+/// The panel: the code, the amount, what to scan it with, the countdown.
 pub(crate) fn qr_panel(props: &QrProps) -> Html {
     let l = props.locale;
-    let now = use_state(unix_now);
-    {
-        // One tick a second: the countdown, and the expiry when it reaches zero.
-        let now = now.clone();
-        let on_expired = props.on_expired.clone();
-        let expires_at = props.qr.expires_at;
-        use_effect_on((expires_at, 0, ""), Box::new(move |_| {
-            let tick = Interval::new(1000, move || {
-                let t = unix_now();
-                now.set(t);
-                if t >= expires_at {
-                    on_expired.emit(());
-                }
-            });
-            Box::new(move || drop(tick))
-        }));
-    }
     let qr = &props.qr;
-    let left = qr.expires_at.saturating_sub(*now);
+    let left = qr.expires_at.saturating_sub(unix_now());
     let mut view_box = String::from("0 0 ");
     push_uint(&mut view_box, qr.size as u64);
     view_box.push(' ');
