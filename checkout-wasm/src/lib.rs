@@ -30,7 +30,8 @@ use crate::i18n::Locale;
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
 
-const STYLES: &str = include_str!("../styles/widget.css");
+/// `styles/widget.css`, minified by the build script.
+const STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
 /// A mounted widget: the host page keeps it to refresh or destroy the widget.
 #[wasm_bindgen]
