@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
 # Benchmarks (figures go to BENCHMARKS.md): builds everything, then runs each bench/*.mjs.
 set -euo pipefail
+case "${1:-}" in
+  -h|--help)
+    cat <<'USAGE'
+Usage: scripts/bench.sh
+  Builds in release mode, then runs bench/widget.mjs, bench/sandbox.mjs and bench/worker.mjs,
+  printing the figures of BENCHMARKS.md and PASS/FAIL per budget; exits non-zero if one fails.
+USAGE
+    exit 0
+    ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 "$ROOT/scripts/bootstrap.sh" --browser
 "$ROOT/scripts/build.sh"

@@ -4,6 +4,15 @@
 # and one ES module, edgepay.js = the JS loader and the
 # wasm-bindgen glue bundled and minified by esbuild, with its types (edgepay.d.ts).
 set -euo pipefail
+case "${1:-}" in
+  -h|--help)
+    cat <<'USAGE'
+Usage: scripts/build-widget.sh
+  Builds the shipped widget into checkout-wasm/pkg/ (wasm + one minified ES module + .d.ts).
+USAGE
+    exit 0
+    ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 cd "$ROOT"
 out="$ROOT/checkout-wasm/pkg"

@@ -4,6 +4,16 @@
 # The test command runs it for a few seconds per target as a smoke run. Crashes are saved under
 # payment-core/fuzz/artifacts/<target>/. Ends with "fuzz: N passed, M failed".
 set -uo pipefail
+case "${1:-}" in
+  -h|--help)
+    cat <<'USAGE'
+Usage: scripts/fuzz.sh [SECONDS]
+  Runs every cargo-fuzz target of payment-core for SECONDS each (default 60); crashes are saved
+  under payment-core/fuzz/artifacts/<target>/.
+USAGE
+    exit 0
+    ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 seconds="${1:-60}"
 "$ROOT/scripts/bootstrap.sh" --fuzz || exit 1

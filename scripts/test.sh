@@ -3,6 +3,17 @@
 # workerd (Miniflare), and browser journeys against the whole stack. Installs what is missing first.
 # Ends with one line "edgepay: N passed, M failed"; exits non-zero if anything failed.
 set -uo pipefail
+case "${1:-}" in
+  -h|--help)
+    cat <<'USAGE'
+Usage: scripts/test.sh
+  Installs what is missing (scripts/bootstrap.sh --browser --fuzz --examples), builds, then runs
+  every test; ends with "edgepay: N passed, M failed" and exits non-zero if anything failed.
+  Logs: .state/test-logs/.
+USAGE
+    exit 0
+    ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 cd "$ROOT"
 start=$(date +%s)
