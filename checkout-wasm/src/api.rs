@@ -3,6 +3,7 @@
 //! Answers are read with the browser's own JSON parser and a few typed accessors (no serde in the
 //! widget: it would double the size of what shoppers download).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
@@ -12,6 +13,7 @@ use payment_core::session::Status;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::i18n::cat;
 use crate::state::Pending;
 
 #[wasm_bindgen(module = "/js/io.js")]
@@ -31,15 +33,19 @@ pub struct Connection {
     pub(crate) authorization: String,
     /// The `X-Edgepay-Hints` header value: what only the browser knows about where it runs.
     pub(crate) hints: String,
+    /// The first `GET` of the session, started by the JS loader while the wasm loaded: taken by
+    /// the first load.
+    pub(crate) prefetch: RefCell<Option<JsValue>>,
 }
 
 impl Connection {
     /// A connection to `endpoint` (no trailing slash) for one session.
-    pub(crate) fn new(endpoint: &str, session: &str, client_secret: &str) -> Self {
+    pub(crate) fn new(endpoint: &str, session: &str, client_secret: &str, prefetch: Option<JsValue>) -> Self {
         Self {
-            session_url: [endpoint, "/v1/sessions/", session].concat(),
-            authorization: ["Bearer ", client_secret].concat(),
+            session_url: cat(&[endpoint, "/v1/sessions/", session]),
+            authorization: cat(&["Bearer ", client_secret]),
             hints: hints_header(&hints_here()),
+            prefetch: RefCell::new(prefetch),
         }
     }
 }
@@ -186,7 +192,7 @@ pub(crate) async fn pay(conn: &Connection, method: PaymentMethod, environment: O
 
 /// The `sessionStorage` key of this session's unfinished payment.
 fn pending_key(conn: &Connection) -> String {
-    ["edgepay:pending:", conn.session_url.as_str()].concat()
+    cat(&["edgepay:pending:", conn.session_url.as_str()])
 }
 
 /// Notes, before the browser leaves for a provider's page, the payment to carry on when it comes
@@ -196,7 +202,7 @@ pub(crate) fn remember(conn: &Connection, pending: Pending) {
         Pending::Paying(method) => ("paying:", method),
         Pending::SigningIn(method) => ("signing_in:", method),
     };
-    store(&pending_key(conn), Some(&[kind, method.as_str()].concat()));
+    store(&pending_key(conn), Some(&cat(&[kind, method.as_str()])));
 }
 
 /// The payment this page was left for, if any.
@@ -217,7 +223,7 @@ pub(crate) fn forget(conn: &Connection) {
 }
 
 fn send(conn: &Connection, method: &str, suffix: &str, body: Option<String>) -> Promise {
-    request(&[conn.session_url.as_str(), suffix].concat(), method, &conn.authorization, &conn.hints, body)
+    request(&cat(&[conn.session_url.as_str(), suffix]), method, &conn.authorization, &conn.hints, body)
 }
 
 /// Waits for a `fetch` and reads its JSON: the body of a 2xx answer, or the worker's error.

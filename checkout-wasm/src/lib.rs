@@ -21,7 +21,7 @@ use yew::AppHandle;
 
 use crate::api::{get, set, string, Connection};
 use crate::components::app::{App, AppProps};
-use crate::i18n::Locale;
+use crate::i18n::{cat, Locale};
 
 /// A free-list allocator instead of std's dlmalloc: smaller code, and it still frees and coalesces
 /// (the widget lives as long as the page).
@@ -46,7 +46,7 @@ impl WidgetHandle {
     /// Reloads the session from the worker.
     pub fn refresh(&mut self) {
         self.props.generation += 1;
-        self.props.prefetch = None;
+        self.props.conn.prefetch.take();
         if let Some(app) = self.app.as_mut() {
             app.update(self.props.clone());
         }
@@ -73,12 +73,12 @@ pub fn mount(host: Element, options: JsValue) -> Result<WidgetHandle, JsError> {
     let option = |name: &str| {
         string(&options, name)
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| JsError::new(&["edgepay: option \"", name, "\" must be a non-empty string"].concat()))
+            .ok_or_else(|| JsError::new(&cat(&["edgepay: option \"", name, "\" must be a non-empty string"])))
     };
     let endpoint = option("endpoint")?;
-    let conn = Connection::new(endpoint.trim_end_matches('/'), &option("session")?, &option("clientSecret")?);
-    let locale = string(&options, "locale").map_or_else(Locale::from_browser, |tag| Locale::parse(&tag));
     let prefetch = Some(get(&options, "prefetch")).filter(|p| p.is_instance_of::<Promise>());
+    let conn = Connection::new(endpoint.trim_end_matches('/'), &option("session")?, &option("clientSecret")?, prefetch);
+    let locale = string(&options, "locale").map_or_else(Locale::from_browser, |tag| Locale::parse(&tag));
 
     let no_dom = || JsError::new("edgepay: the host element cannot hold the widget");
     let shadow = match host.shadow_root() {
@@ -94,7 +94,7 @@ pub fn mount(host: Element, options: JsValue) -> Result<WidgetHandle, JsError> {
     shadow.append_child(&style).map_err(|_| no_dom())?;
     shadow.append_child(&root).map_err(|_| no_dom())?;
 
-    let props = AppProps { host, conn: Rc::new(conn), locale, generation: 0, prefetch };
+    let props = AppProps { host, conn: Rc::new(conn), locale, generation: 0 };
     let app = yew::Renderer::<App>::with_root_and_props(root, props.clone()).render();
     Ok(WidgetHandle { app: Some(app), props })
 }

@@ -1,13 +1,12 @@
 //! The widget's root: owns the [`Checkout`] state, talks to the worker, and shows the part of the
 //! checkout the state calls for.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise};
 use payment_core::method::{BlockReason, PaymentMethod};
 use web_sys::{Element, HtmlElement};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::api::{self, set, ApiError, Connection, NextAction};
@@ -32,8 +31,6 @@ pub struct AppProps {
     pub locale: Locale,
     /// Bumped by `refresh()` to reload from the worker.
     pub generation: u32,
-    /// The first `GET` of the session, started by the JS loader while the wasm loaded.
-    pub prefetch: Option<JsValue>,
 }
 
 /// The widget.
@@ -43,13 +40,12 @@ pub fn app(props: &AppProps) -> Html {
         let conn = props.conn.clone();
         use_reducer(move || Checkout::new(web_sys::window().is_none_or(|w| w.navigator().on_line()), api::recall(&conn)))
     };
-    let prefetch = use_mut_ref(|| props.prefetch.clone());
     let l = props.locale;
 
     use_connectivity(state.dispatcher());
     let payable = matches!(state.phase, Phase::Methods | Phase::Processing(_) | Phase::Failed(..));
     use_expiry(state.session.as_ref().filter(|_| payable).map(|s| s.expires_at), state.load, state.dispatcher());
-    use_load(props.conn.clone(), state.load, prefetch, state.dispatcher());
+    use_load(props.conn.clone(), state.load, state.dispatcher());
     use_pay(props.conn.clone(), &props.host, &state);
     use_poll(props.conn.clone(), state.polling(), matches!(state.phase, Phase::Checking(_)), state.poll, state.dispatcher());
     let away = match state.phase {
@@ -220,9 +216,9 @@ pub fn app(props: &AppProps) -> Html {
 
 /// Loads the session whenever `load` changes (the first time from the loader's prefetch).
 #[hook]
-fn use_load(conn: Rc<Connection>, load: u32, prefetch: Rc<RefCell<Option<JsValue>>>, dispatcher: UseReducerDispatcher<Checkout>) {
+fn use_load(conn: Rc<Connection>, load: u32, dispatcher: UseReducerDispatcher<Checkout>) {
     use_effect_on((u64::from(load), 0, ""), Box::new(move |_| {
-        let prefetched = prefetch.borrow_mut().take().and_then(|p| p.dyn_into::<Promise>().ok());
+        let prefetched = conn.prefetch.take().and_then(|p| p.dyn_into::<Promise>().ok());
         wasm_bindgen_futures::spawn_local(async move {
             let result = api::session(&conn, prefetched).await.map(Rc::new);
             dispatcher.dispatch(Action::Loaded(load, result));

@@ -11,7 +11,7 @@ use yew::prelude::*;
 
 use crate::hooks::use_effect_on;
 use crate::state::{Action, Checkout};
-use crate::i18n::{format_amount, push_uint, Locale, Text};
+use crate::i18n::{cat, format_amount, push_uint, Locale, Text};
 
 /// The modules of white around the code that scanners need.
 const QUIET: usize = 4;
@@ -89,7 +89,7 @@ pub(crate) fn qr_panel(props: &QrProps) -> Html {
     push_uint(&mut view_box, qr.size as u64);
     let amount = format_amount(props.amount);
     // The code's text alternative: what it is, for how much, and what to scan it with.
-    let label = [l.t(Text::QrCode), " · ", l.method_name(props.method), " · ", amount.as_str(), " · ", l.method_hint(props.method)].concat();
+    let label = cat(&[l.t(Text::QrCode), " · ", l.method_name(props.method), " · ", amount.as_str(), " · ", l.method_hint(props.method)]);
     let mut countdown = String::from(l.t(Text::QrExpiresIn));
     countdown.push(' ');
     push_uint(&mut countdown, left / 60);
