@@ -371,8 +371,10 @@ impl SessionObject {
                 (age < GIVE_UP_AFTER_SECS).then_some(now_ms + delay * 1000)
             };
         }
-        storage.put(OUTBOX, &outbox).await?;
-        crate::audit::append(&storage, deliveries).await?;
+        if !deliveries.is_empty() {
+            storage.put(OUTBOX, &outbox).await?;
+            crate::audit::append(&storage, deliveries).await?;
+        }
         if let Some(next) = outbox.iter().filter_map(|e| e.next_at_ms).min() {
             storage.set_alarm(std::time::Duration::from_millis(next.saturating_sub(now_ms))).await?;
         }

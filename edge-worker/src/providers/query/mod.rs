@@ -362,10 +362,12 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
             }
         }
     }
-    // Closes queued meanwhile (by a duplicate found above) stay queued.
-    let queued: Vec<CloseTask> = storage.get(CLOSING).await?.unwrap_or_default();
-    left.extend(queued.into_iter().skip(processed));
-    storage.put(CLOSING, &left).await?;
+    if processed > 0 {
+        // Closes queued meanwhile (by a duplicate found above) stay queued.
+        let queued: Vec<CloseTask> = storage.get(CLOSING).await?.unwrap_or_default();
+        left.extend(queued.into_iter().skip(processed));
+        storage.put(CLOSING, &left).await?;
+    }
 
     // Loading expires an unpaid session past its expiry.
     let Some(mut record) = object.load().await? else {
