@@ -133,6 +133,14 @@ export interface MountOptions {
   onFailure?: (detail: FailureDetail) => void;
   /** When the shopper cancels a payment (also `edgepay:cancel`). */
   onCancel?: (detail: CancelDetail) => void;
+  /**
+   * The session as your server read it for this shopper: the JSON answer of
+   * `GET /v1/sessions/{id}` with the client secret and the shopper's `User-Agent`. The widget then
+   * renders without asking the worker first, unless this browser's hints place it elsewhere (an
+   * iPad in desktop mode, a mini-program web-view), where it asks as usual. Only the display comes
+   * from it: every payment is still started and confirmed by the worker.
+   */
+  sessionData?: { id: string; environment: { environment: string; device: string; os: string }; [key: string]: unknown };
 }
 
 /** A mounted widget. */
@@ -150,6 +158,13 @@ export interface WidgetHandle {
  * names the option when one is invalid.
  */
 export function mount(element: Element, options: MountOptions): WidgetHandle;
+
+/**
+ * Starts downloading and compiling the widget's WebAssembly now (once per page), so that a later
+ * {@link mount} renders at once. Call it early, e.g. from an `async` module script in `<head>`,
+ * when the page learns its session late. Resolves when the WebAssembly is ready.
+ */
+export function preload(): Promise<void>;
 
 /** Facts only the browser knows, as `navigator` and WeChat's JS-SDK tell them. */
 export interface ClientHints {

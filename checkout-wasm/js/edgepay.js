@@ -14,6 +14,15 @@ function load() {
   return loading;
 }
 
+/**
+ * Starts downloading and compiling the WebAssembly now, so that a later `mount` renders at once.
+ * For a page that learns its session late (e.g. a server that streams the page while it creates
+ * the session): call it from an early `<script type="module" async>`.
+ */
+export function preload() {
+  return load().then(() => undefined);
+}
+
 function fail(option, why) {
   throw new Error(`edgepay: option "${option}" ${why}`);
 }
@@ -77,6 +86,10 @@ function validate(element, options) {
   for (const name of Object.keys(CALLBACKS)) {
     if (options[name] !== undefined && typeof options[name] !== 'function') fail(name, 'must be a function');
   }
+  const { sessionData } = options;
+  if (sessionData !== undefined && (sessionData === null || typeof sessionData !== 'object' || sessionData.id !== session || typeof sessionData.environment !== 'object')) {
+    fail('sessionData', 'must be the GET /v1/sessions/{id} answer of this session, as your server read it');
+  }
   return {
     endpoint: url.href.replace(/\/+$/, ''),
     session,
@@ -101,12 +114,20 @@ function browserHints() {
  */
 export function mount(element, options) {
   const opts = validate(element, options);
+  const read = () => {
+    const request = fetch(`${opts.endpoint}/v1/sessions/${opts.session}`, {
+      mode: 'cors',
+      headers: { Authorization: `Bearer ${opts.clientSecret}`, 'X-Edgepay-Hints': browserHints() },
+    });
+    request.catch(() => {}); // the widget reports it; never an unhandled rejection
+    return request;
+  };
   // The session request goes out now, while the WebAssembly downloads; the widget takes it over.
-  const prefetch = fetch(`${opts.endpoint}/v1/sessions/${opts.session}`, {
-    mode: 'cors',
-    headers: { Authorization: `Bearer ${opts.clientSecret}`, 'X-Edgepay-Hints': browserHints() },
-  });
-  prefetch.catch(() => {}); // the widget reports it; never an unhandled rejection
+  // With `sessionData` (the session as the merchant's server read it with this shopper's
+  // User-Agent) there is no request, unless this browser's hints place it elsewhere (an iPad in
+  // desktop mode, a mini-program web-view): payment-core's detection decides, once loaded.
+  const given = options.sessionData;
+  const early = given ? null : read();
 
   for (const [name, value] of opts.styles) element.style.setProperty(name, value);
   if (opts.colorScheme) element.dataset.colorScheme = opts.colorScheme;
@@ -122,6 +143,14 @@ export function mount(element, options) {
   let inner = null;
   let destroyed = false;
   const ready = load().then(() => {
+    let prefetch = early;
+    if (!prefetch) {
+      const here = detectWasm(undefined, undefined);
+      const there = given.environment;
+      const same = ['environment', 'device', 'os'].every((k) => here[k] === there[k]);
+      const answer = new Response(JSON.stringify(given), { status: 200, headers: { 'Content-Type': 'application/json' } });
+      prefetch = same ? Promise.resolve(answer) : read();
+    }
     if (!destroyed) {
       inner = mountWasm(element, {
         endpoint: opts.endpoint,

@@ -197,6 +197,9 @@ async fn main() -> ExitCode {
 struct ShopQuery {
     ua: Option<String>,
     expires_in: Option<u64>,
+    /// `?session_data=0`: the page carries no `sessionData`, so the widget reads the session from
+    /// the browser itself (to see that path).
+    session_data: Option<String>,
 }
 
 /// The cart of this request: the cookie's, or the starter cart without one.
@@ -239,6 +242,8 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
     };
     let cart_key = format!("{}|{}", cart.cookie_value(), preview.map_or("", |p| p.name));
     let set_cookie = checkout_cookie.clone().filter(|_| new_cookie);
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let previewing_now = preview.is_some() || query.session_data.as_deref() == Some("0");
     let rest = async move {
         let reusable = checkout_cookie.as_ref().filter(|_| query.expires_in.is_none()).and_then(|id| {
             let checkouts = state.checkouts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -272,8 +277,17 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
                 Err(why) => (String::new(), String::new(), why),
             }
         };
+        // The session as the worker shows it to this shopper, read here so that the widget need
+        // not ask before it renders (previews go through their relay instead; `?session_data=0`
+        // leaves the read to the widget).
+        let session_data = if session.is_empty() || previewing_now {
+            String::new()
+        } else {
+            read_session(&state, &session, &client_secret, &user_agent).await.unwrap_or_default()
+        };
         Ok::<_, Infallible>(
             checkout
+                .replace("{{SESSION_DATA}}", &escape_html(&session_data))
                 .replace("{{ENDPOINT}}", &escape_html(&endpoint))
                 .replace("{{SESSION}}", &escape_html(&session))
                 .replace("{{CLIENT_SECRET}}", &escape_html(&client_secret))
@@ -384,6 +398,25 @@ async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) 
         }
         _ => Err("The payment worker's answer had no session id or client secret.".to_owned()),
     }
+}
+
+/// `GET {worker}/v1/sessions/{id}` with the client secret and the shopper's User-Agent: the
+/// session as the widget would read it (the widget's `sessionData`), or `None` when the worker
+/// does not answer it (the widget then asks itself).
+async fn read_session(state: &AppState, id: &str, client_secret: &str, user_agent: &str) -> Option<String> {
+    let response = state
+        .http
+        .get(format!("{}/v1/sessions/{id}", state.worker_url))
+        .bearer_auth(client_secret)
+        .header(header::USER_AGENT, user_agent)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let text = response.text().await.ok()?;
+    serde_json::from_str::<Value>(&text).ok().filter(|v| v["id"] == id).map(|_| text)
 }
 
 /// Serves one file of the widget build: flat names only, so nothing outside the directory is reachable.

@@ -20,6 +20,20 @@ fn widget_dir() -> std::path::PathBuf {
     dir
 }
 
+/// The next request that is not the shop's own read of a session (`GET /v1/sessions/{id}`, made
+/// for the widget's `sessionData` after each session is known), within `wait`.
+fn next_post(seen: &mpsc::Receiver<Seen>, wait: std::time::Duration) -> Option<Seen> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let request = seen.recv_timeout(left).ok()?;
+        let read = request.head.starts_with("GET /v1/sessions/") && !request.head.starts_with("GET /v1/sessions/cs_cccccccccccccccccccccccc/events");
+        if !read {
+            return Some(request);
+        }
+    }
+}
+
 /// One request as the fake worker saw it.
 #[derive(Debug)]
 struct Seen {
@@ -99,7 +113,7 @@ fn each_shop_page_view_creates_a_session_and_hands_it_to_the_widget() {
     assert!(!page.body.contains("<script>x"));
     assert!(page.body.contains("import { mount } from '/widget/edgepay.js'"));
 
-    let request = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the shop called the worker");
+    let request = next_post(&seen, std::time::Duration::from_secs(5)).expect("the shop called the worker");
     assert!(request.head.starts_with("POST /v1/sessions HTTP/1.1\r\n"), "{}", request.head);
     assert!(request.head.to_ascii_lowercase().contains("authorization: bearer sk_test_demo_key\r\n"), "{}", request.head);
     let body: serde_json::Value = serde_json::from_str(&request.body).expect("JSON body");
@@ -111,7 +125,7 @@ fn each_shop_page_view_creates_a_session_and_hands_it_to_the_widget() {
     // Another view, another session; the demo's expiry knob goes to the worker.
     let again = http_get(&format!("{}/?expires_in=60", server.url()));
     assert_eq!(again.status, 200);
-    let second = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("second session");
+    let second = next_post(&seen, std::time::Duration::from_secs(5)).expect("second session");
     let second: serde_json::Value = serde_json::from_str(&second.body).expect("JSON body");
     assert_eq!(second["expires_in"], 60);
     assert_ne!(second["order_id"], body["order_id"]);
@@ -326,7 +340,7 @@ fn the_order_page_shows_the_audit_trail_escaped_without_the_key() {
 const SESSION_ANSWER: &str = r#"{"id":"cs_cccccccccccccccccccccccc","client_secret":"cs_cccccccccccccccccccccccc_secret_x","status":"open","amount":1,"currency":"CNY","expires_at":1}"#;
 
 fn session_request(seen: &mpsc::Receiver<Seen>) -> serde_json::Value {
-    let request = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the shop called the worker");
+    let request = next_post(seen, std::time::Duration::from_secs(5)).expect("the shop called the worker");
     assert!(request.head.starts_with("POST /v1/sessions HTTP/1.1\r\n"), "{}", request.head);
     serde_json::from_str(&request.body).expect("JSON body")
 }
@@ -383,7 +397,7 @@ fn the_cart_is_a_cookie_of_product_ids_and_the_total_is_the_servers() {
     assert_eq!(cookie, "edgepay_cart=-");
     let page = http_request("GET", &format!("{url}/"), &[("cookie", &cookie)], b"");
     assert!(page.body.contains("Your cart is empty") && page.body.contains(r#"data-session="""#), "{}", page.body);
-    assert!(seen.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "no session for an empty cart");
+    assert!(next_post(&seen, std::time::Duration::from_millis(300)).is_none(), "no session for an empty cart");
     let unknown = http_request("POST", &format!("{url}/cart"), &form, b"product=caviar&quantity=1");
     assert_eq!(unknown.status, 400);
 }
@@ -489,7 +503,10 @@ fn a_browser_coming_back_to_the_checkout_gets_the_same_session_until_its_cart_ch
     // First view: a session, and a checkout cookie naming this browser's checkout.
     let first = http_get(&url);
     assert_eq!(first.status, 200);
-    seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the first session");
+    next_post(&seen, std::time::Duration::from_secs(5)).expect("the first session");
+    // The widget's sessionData: the session as the worker answers its read (here the fake's
+    // one answer), in the page, escaped.
+    assert!(first.body.contains(r#"data-session-data="{&quot;id&quot;:&quot;cs_bbbbbbbbbbbbbbbbbbbbbbbb&quot;"#), "{}", first.body);
     let set_cookie = first.header("set-cookie").expect("a checkout cookie");
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
@@ -500,19 +517,19 @@ fn a_browser_coming_back_to_the_checkout_gets_the_same_session_until_its_cart_ch
     let back = http_request("GET", &url, &[("Cookie", &cookie)], b"");
     assert!(back.body.contains(r#"data-session="cs_bbbbbbbbbbbbbbbbbbbbbbbb""#), "{}", back.body);
     assert!(back.header("set-cookie").is_none());
-    assert!(seen.recv_timeout(none).is_err(), "no second session for the same checkout");
+    assert!(next_post(&seen, none).is_none(), "no second session for the same checkout");
 
     // Another cart: a new session for it.
     let changed = http_request("GET", &url, &[("Cookie", &format!("{cookie}; edgepay_cart=puer:2"))], b"");
     assert_eq!(changed.status, 200);
-    let request = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("a session for the new cart");
+    let request = next_post(&seen, std::time::Duration::from_secs(5)).expect("a session for the new cart");
     let request: serde_json::Value = serde_json::from_str(&request.body).expect("JSON");
     assert_eq!(request["amount"], 2 * 9900);
 
     // Another browser (no cookie, or one this shop never gave out) gets its own session.
     http_request("GET", &url, &[("Cookie", "edgepay_demo_checkout=00000000000000000000000000000000")], b"");
-    seen.recv_timeout(std::time::Duration::from_secs(5)).expect("an unknown checkout gets a new session");
+    next_post(&seen, std::time::Duration::from_secs(5)).expect("an unknown checkout gets a new session");
     // The demo's expiry knob always asks for a new session.
     http_request("GET", &format!("{url}?expires_in=60"), &[("Cookie", &cookie)], b"");
-    seen.recv_timeout(std::time::Duration::from_secs(5)).expect("?expires_in= makes a new session");
+    next_post(&seen, std::time::Duration::from_secs(5)).expect("?expires_in= makes a new session");
 }

@@ -53,7 +53,8 @@ async function openShop(contextOptions, pathAndQuery = '/') {
 const methodsShown = (page) => card(page).locator('button.ep-method').evaluateAll((buttons) => buttons.map((b) => b.dataset.method));
 
 test('desktop browser, English: the desktop methods in order, the amount, every other method listed with why', async () => {
-  const { context, page, errors, requests } = await openShop(DESKTOP);
+  // ?session_data=0: the page carries no sessionData, so the widget reads the session itself.
+  const { context, page, errors, requests } = await openShop(DESKTOP, '/?session_data=0');
   await waitForState(page, 'methods');
   assert.deepEqual(await methodsShown(page), ['wechat_native', 'alipay_page', 'alipay_qr', 'unionpay_pc']);
   assert.equal(await card(page).getAttribute('data-environment'), 'desktop_browser');
@@ -285,7 +286,7 @@ test('loading: a skeleton while the worker answers, busy for assistive technolog
     await held;
     await route.continue();
   });
-  await page.goto(stack.shopUrl);
+  await page.goto(`${stack.shopUrl}/?session_data=0`);
   await waitForState(page, 'loading');
   assert.equal(await card(page).getAttribute('aria-busy'), 'true');
   assert.equal(await card(page).locator('.ep-skeleton').count(), 1);
@@ -294,6 +295,41 @@ test('loading: a skeleton while the worker answers, busy for assistive technolog
   release();
   await waitForState(page, 'methods');
   assert.equal(await card(page).getAttribute('aria-busy'), null);
+  await context.close();
+});
+
+test('sessionData: the methods render from the shop server\'s read, without a request from the browser; a browser placed elsewhere by its hints asks the worker itself', async () => {
+  const { context, page, errors, requests } = await openShop(DESKTOP);
+  await waitForState(page, 'methods');
+  const reads = () => requests.filter((r) => r.method === 'GET' && /\/v1\/sessions\/cs_[a-z2-7]{24}$/.test(r.url));
+  assert.equal(reads().length, 0, 'no session read from the browser');
+  assert.deepEqual((await methodsShown(page)).slice(0, 2), ['wechat_native', 'alipay_page']);
+  const given = await page.evaluate(() => JSON.parse(document.getElementById('checkout').dataset.sessionData));
+  assert.equal(given.environment.environment, 'desktop_browser');
+  // The same session, but read for a mini-program web-view: this desktop browser's own detection
+  // disagrees, so the widget asks the worker and shows what the worker says for it.
+  const outcome = await page.evaluate(async (given) => {
+    const { mount } = await import('/widget/edgepay.js');
+    const source = document.getElementById('checkout').dataset;
+    const el = document.createElement('div');
+    el.id = 'elsewhere';
+    document.querySelector('main').append(el);
+    const elsewhere = { ...given, environment: { environment: 'wechat_miniprogram', device: 'mobile', os: 'ios' }, methods: ['wechat_miniprogram'] };
+    const options = { endpoint: source.endpoint, session: source.session, clientSecret: source.clientSecret };
+    let refused;
+    try {
+      mount(document.createElement('div'), { ...options, sessionData: { ...given, id: 'cs_other' } });
+    } catch (err) {
+      refused = err.message;
+    }
+    mount(el, { ...options, sessionData: elsewhere });
+    return refused;
+  }, given);
+  assert.equal(outcome, 'edgepay: option "sessionData" must be the GET /v1/sessions/{id} answer of this session, as your server read it');
+  await waitForState(page, 'methods', { host: '#elsewhere' });
+  assert.equal(reads().length, 1, 'the widget read the session itself');
+  assert.deepEqual((await card(page, '#elsewhere').locator('button.ep-method').evaluateAll((b) => b.map((x) => x.dataset.method))).slice(0, 2), ['wechat_native', 'alipay_page']);
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
