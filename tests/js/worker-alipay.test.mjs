@@ -4,17 +4,11 @@
 // (verified here with npm standardwebhooks).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
-import { waitFor, WORKER_OPTIONS } from './worker-harness.mjs';
+import { startWebhookReceiver, startWorker, waitFor } from './worker-harness.mjs';
 import { Webhook } from 'standardwebhooks';
-import { freePort, startSandbox } from '../../scripts/stack.mjs';
+import { startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const API_KEY = 'sk_test_alipay_flow_0123456789';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('edgepay-test-webhook-secret-32bytes!!').toString('base64')}`;
 
@@ -22,45 +16,30 @@ let sandbox;
 let mf;
 let workerUrl;
 let hooks;
-const received = [];
+let received;
 // How many webhook deliveries to answer 500 before answering 204 again (a merchant endpoint down).
 let failWebhooks = 0;
 
 before(async () => {
   sandbox = await startSandbox({ name: 'worker-alipay-test', callbackScale: 0.001 });
   const config = await (await fetch(`${sandbox.url}/sandbox/worker-config`)).json();
-  hooks = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const down = failWebhooks > 0;
-      if (down) failWebhooks -= 1;
-      received.push({ headers: req.headers, body, status: down ? 500 : 204 });
-      res.writeHead(down ? 500 : 204).end();
-    });
-  });
-  await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
-  const port = await freePort();
-  workerUrl = `http://127.0.0.1:${port}`;
-  mf = new Miniflare({
-    ...WORKER_OPTIONS,
-    port,
+  hooks = await startWebhookReceiver(() => (failWebhooks > 0 ? (failWebhooks--, 500) : 204));
+  received = hooks.received;
+  ({ mf, url: workerUrl } = await startWorker({
+    config,
     bindings: {
-      ...config,
       MERCHANT_API_KEY: API_KEY,
       SESSION_SECRET: 'alipay-flow-session-secret-0123456789abcdef',
-      PUBLIC_BASE_URL: workerUrl,
-      MERCHANT_WEBHOOK_URL: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`,
+      MERCHANT_WEBHOOK_URL: hooks.url,
       MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET,
     },
-  });
-  await mf.ready;
+  }));
 });
 
 after(async () => {
   await mf?.dispose();
   await sandbox?.stop();
-  await new Promise((r) => (hooks ? hooks.close(r) : r()));
+  await hooks?.close();
 });
 
 async function createSession(extra = {}) {

@@ -2,8 +2,11 @@
 // as worker-build ships it (edge-worker/build/), with its Durable Object and the production
 // compatibility date, offline.
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { freePort } from '../../scripts/stack.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -32,4 +35,39 @@ export async function waitFor(predicate, what, ms = 10_000, every = 50) {
     await new Promise((r) => setTimeout(r, every));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * The merchant's webhook endpoint on 127.0.0.1: records every delivery as `{headers, body, status}`
+ * in `received` and answers `status()` (204 unless told otherwise, e.g. 500 for "down").
+ */
+export async function startWebhookReceiver(status = () => 204) {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const code = status();
+      received.push({ headers: req.headers, body, status: code });
+      res.writeHead(code).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/webhooks/edgepay`,
+    received,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/**
+ * The worker in a fresh workerd on a free port: the sandbox's `config`, `PUBLIC_BASE_URL` (its own
+ * URL) and `bindings`; `options` adds Miniflare options (e.g. `handleRuntimeStdio`).
+ */
+export async function startWorker({ config, bindings = {}, options = {} }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const mf = new Miniflare({ ...WORKER_OPTIONS, ...options, port, bindings: { ...config, PUBLIC_BASE_URL: url, ...bindings } });
+  await mf.ready;
+  return { mf, url };
 }

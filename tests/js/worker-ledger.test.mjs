@@ -4,9 +4,8 @@
 // stuck sessions through the ledger.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Miniflare } from 'miniflare';
-import { waitFor, WORKER_OPTIONS } from './worker-harness.mjs';
-import { freePort, startSandbox } from '../../scripts/stack.mjs';
+import { startWorker, waitFor } from './worker-harness.mjs';
+import { startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
 
 const API_KEY = 'sk_test_ledger_0123456789abcdef';
@@ -14,26 +13,21 @@ const API_KEY = 'sk_test_ledger_0123456789abcdef';
 let sandbox;
 const workers = {};
 
-async function startWorker(withLedger) {
+/** The worker with or without its D1 binding. */
+async function ledgerWorker(withLedger) {
   const config = await (await fetch(`${sandbox.url}/sandbox/worker-config`)).json();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const options = { ...WORKER_OPTIONS };
-  if (!withLedger) delete options.d1Databases;
-  const mf = new Miniflare({
-    ...options,
-    port,
+  return startWorker({
+    config,
+    options: withLedger ? {} : { d1Databases: {} },
     // SWEEP_AFTER_SECONDS=0: the cron sweep visits every open or processing session at once.
-    bindings: { ...config, MERCHANT_API_KEY: API_KEY, SESSION_SECRET: 'ledger-test-session-secret-0123456789abcdef', PUBLIC_BASE_URL: url, SWEEP_AFTER_SECONDS: '0' },
+    bindings: { MERCHANT_API_KEY: API_KEY, SESSION_SECRET: 'ledger-test-session-secret-0123456789abcdef', SWEEP_AFTER_SECONDS: '0' },
   });
-  await mf.ready;
-  return { mf, url };
 }
 
 before(async () => {
   sandbox = await startSandbox({ name: 'worker-ledger-test', callbackScale: 0.001 });
-  workers.with = await startWorker(true);
-  workers.without = await startWorker(false);
+  workers.with = await ledgerWorker(true);
+  workers.without = await ledgerWorker(false);
 });
 
 after(async () => {

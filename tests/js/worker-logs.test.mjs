@@ -2,10 +2,8 @@
 // line for refusals, failures and callbacks, and never a secret, a key or a payer's id in any line.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { Miniflare } from 'miniflare';
-import { waitFor, WORKER_OPTIONS } from './worker-harness.mjs';
-import { freePort, startSandbox } from '../../scripts/stack.mjs';
+import { startWebhookReceiver, startWorker, waitFor } from './worker-harness.mjs';
+import { startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
 
 const API_KEY = 'sk_test_logs_0123456789abcdefXYZ';
@@ -24,33 +22,28 @@ before(async () => {
   sandbox = await startSandbox({ name: 'worker-logs-test', callbackScale: 0.001 });
   config = await (await fetch(`${sandbox.url}/sandbox/worker-config`)).json();
   // The merchant's endpoint is down: every delivery fails (and is logged).
-  hooks = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(500).end()));
-  await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  mf = new Miniflare({
-    ...WORKER_OPTIONS,
-    port,
-    handleRuntimeStdio(stdout, stderr) {
-      for (const stream of [stdout, stderr]) stream.on('data', (d) => output.push(d.toString()));
+  hooks = await startWebhookReceiver(() => 500);
+  ({ mf, url } = await startWorker({
+    config,
+    options: {
+      handleRuntimeStdio(stdout, stderr) {
+        for (const stream of [stdout, stderr]) stream.on('data', (d) => output.push(d.toString()));
+      },
     },
     bindings: {
-      ...config,
       MERCHANT_API_KEY: API_KEY,
       SESSION_SECRET,
       DATA_ENCRYPTION_KEY: DATA_KEY,
-      PUBLIC_BASE_URL: url,
-      MERCHANT_WEBHOOK_URL: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`,
+      MERCHANT_WEBHOOK_URL: hooks.url,
       MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET,
     },
-  });
-  await mf.ready;
+  }));
 });
 
 after(async () => {
   await mf?.dispose();
   await sandbox?.stop();
-  await new Promise((r) => hooks.close(r));
+  await hooks?.close();
 });
 
 /** The worker's JSON lines so far (workerd's own lines are not JSON objects with an event). */

@@ -4,17 +4,11 @@
 // closing), the merchant's audit trail (GET /v1/sessions/{id}/events) and the session's alarm.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
-import { waitFor as waitUntil, WORKER_OPTIONS } from './worker-harness.mjs';
+import { startWebhookReceiver, startWorker, waitFor as waitUntil } from './worker-harness.mjs';
 import { Webhook } from 'standardwebhooks';
-import { freePort, startSandbox } from '../../scripts/stack.mjs';
+import { startSandbox } from '../../scripts/stack.mjs';
 import { USER_AGENTS } from './browser.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const API_KEY = 'sk_test_query_flow_0123456789abc';
 const SESSION_SECRET = 'query-flow-session-secret-0123456789abcdef';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('edgepay-test-webhook-secret-32bytes!!').toString('base64')}`;
@@ -24,41 +18,23 @@ let mf;
 let workerUrl;
 let hooks;
 let config;
-const received = [];
+let received;
 
 before(async () => {
   sandbox = await startSandbox({ name: 'worker-query-test', callbackScale: 0.001 });
   config = await (await fetch(`${sandbox.url}/sandbox/worker-config`)).json();
-  hooks = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
-  const port = await freePort();
-  workerUrl = `http://127.0.0.1:${port}`;
-  mf = new Miniflare({
-    ...WORKER_OPTIONS,
-    port,
-    bindings: {
-      ...config,
-      MERCHANT_API_KEY: API_KEY,
-      SESSION_SECRET,
-      PUBLIC_BASE_URL: workerUrl,
-      MERCHANT_WEBHOOK_URL: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`,
-      MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    },
-  });
-  await mf.ready;
+  hooks = await startWebhookReceiver();
+  received = hooks.received;
+  ({ mf, url: workerUrl } = await startWorker({
+    config,
+    bindings: { MERCHANT_API_KEY: API_KEY, SESSION_SECRET, MERCHANT_WEBHOOK_URL: hooks.url, MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET },
+  }));
 });
 
 after(async () => {
   await mf?.dispose();
   await sandbox?.stop();
-  await new Promise((r) => (hooks ? hooks.close(r) : r()));
+  await hooks?.close();
 });
 
 async function faults(body) {
