@@ -28,7 +28,7 @@ use crate::error::ApiError;
 /// The binding's name.
 pub(crate) const BINDING: &str = "LEDGER";
 /// Rows waiting to be copied, in the session's object.
-const PENDING: &str = "ledger_pending";
+pub(crate) const PENDING: &str = "ledger_pending";
 /// The schema, as `edge-worker/migrations/0001_ledger.sql` has it (one statement a line).
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY AUTOINCREMENT, row_key TEXT NOT NULL UNIQUE, at_ms INTEGER NOT NULL, session_id TEXT NOT NULL, attempt TEXT, kind TEXT NOT NULL, status TEXT NOT NULL, amount INTEGER, detail TEXT);\nCREATE INDEX IF NOT EXISTS ledger_session ON ledger (session_id, seq);";
 const INSERT: &str =
@@ -117,8 +117,6 @@ pub(crate) async fn pending_with(storage: &Storage, env: &Env, rows: Vec<Row>) -
     Ok(Some(pending))
 }
 
-/// The storage key of the pending rows, for the caller's one write.
-pub(crate) const PENDING_KEY: &str = PENDING;
 
 /// Makes sure the object's alarm rings within [`COPY_WITHIN_MS`].
 pub(crate) async fn alarm_within(storage: &Storage) -> Result<()> {

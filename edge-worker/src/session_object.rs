@@ -140,7 +140,7 @@ impl DurableObject for SessionObject {
                     None => {
                         self.store_record(&record).await?;
                         if let Some(pending) = crate::ledger::pending_with(&storage, &self.env, vec![crate::ledger::created(&record.session)?]).await? {
-                            storage.put(crate::ledger::PENDING_KEY, &pending).await?;
+                            storage.put(crate::ledger::PENDING, &pending).await?;
                             self.state.wait_until(Self::flush_ledger(self.state.storage(), self.env.clone()));
                         }
                         crate::providers::query::created_in_object(&self.state, &record).await?;
