@@ -213,18 +213,18 @@ pub fn detect(user_agent: &str, hints: &ClientHints) -> Detected {
 }
 
 fn environment_from_ua(ua: &str, device: Device) -> Environment {
-    let wechat = ua.contains("MicroMessenger");
-    if ua.contains("wxwork/") {
+    let wechat = has(ua, "MicroMessenger");
+    if has(ua, "wxwork/") {
         Environment::Wecom
     } else if (wechat && contains_ignore_ascii_case(ua, "miniProgram"))
-        || ua.contains("MiniProgramEnv")
+        || has(ua, "MiniProgramEnv")
     {
         Environment::WechatMiniprogram
     } else if contains_any(ua, &["WindowsWechat", "MacWechat"])
         || (wechat && device == Device::Desktop)
     {
         Environment::WechatDesktop
-    } else if ua.contains("MicroMessenger/") {
+    } else if has(ua, "MicroMessenger/") {
         Environment::WechatInapp
     } else if contains_any(ua, &["AlipayClient/", "AliApp(AP"]) {
         Environment::AlipayInapp
@@ -239,10 +239,10 @@ fn os_from_ua(ua: &str) -> Option<Os> {
     Some(if contains_any(ua, &["HarmonyOS", "OpenHarmony"]) {
         // Checked first: HarmonyOS UAs also claim Android, and HarmonyOS PCs claim Windows.
         Os::HarmonyOs
-    } else if ua.contains("Windows Phone") {
+    } else if has(ua, "Windows Phone") {
         // Windows Phone UAs also claim Android and iPhone.
         Os::Windows
-    } else if ua.contains("iPad") || (ua.contains("Macintosh") && ua.contains("Mobile")) {
+    } else if has(ua, "iPad") || (has(ua, "Macintosh") && has(ua, "Mobile")) {
         // A Mac UA with a `Mobile` token comes from an iPad web-view: no Mac browser sends it.
         Os::IpadOs
     } else if contains_any(ua, &["iPhone", "iPod", "like Mac OS X"]) {
@@ -250,13 +250,13 @@ fn os_from_ua(ua: &str) -> Option<Os> {
     } else if contains_any(ua, &["Android", "; Adr "]) {
         // UC Browser writes `Adr 9` for Android 9.
         Os::Android
-    } else if ua.contains("CrOS") {
+    } else if has(ua, "CrOS") {
         Os::ChromeOs
-    } else if ua.contains("Windows") {
+    } else if has(ua, "Windows") {
         Os::Windows
     } else if contains_any(ua, &["Macintosh", "Mac OS X"]) {
         Os::MacOs
-    } else if ua.contains("Linux") {
+    } else if has(ua, "Linux") {
         Os::Linux
     } else {
         return None;
@@ -267,7 +267,7 @@ fn os_from_ua(ua: &str) -> Option<Os> {
 /// `navigator.userAgentData.platform` ("Windows", "macOS", "Chrome OS", "Android").
 fn os_from_platform(platform: &str) -> Option<Os> {
     let p = platform.to_ascii_lowercase();
-    Some(if p.contains("harmony") {
+    Some(if has(&p, "harmony") {
         Os::HarmonyOs
     } else if p.starts_with("ipad") {
         Os::IpadOs
@@ -279,7 +279,7 @@ fn os_from_platform(platform: &str) -> Option<Os> {
         Os::Windows
     } else if p.starts_with("mac") {
         Os::MacOs
-    } else if p.contains("chrome os") || p.contains("chromium os") || p.contains("cros") {
+    } else if has(&p, "chrome os") || has(&p, "chromium os") || has(&p, "cros") {
         Os::ChromeOs
     } else if p.starts_with("linux") {
         Os::Linux
@@ -292,7 +292,7 @@ fn device_from_ua(ua: &str, os: &Os) -> Device {
     match os {
         Os::IpadOs => return Device::Tablet,
         Os::Ios => return Device::Phone,
-        Os::Windows if ua.contains("Windows Phone") => return Device::Phone,
+        Os::Windows if has(ua, "Windows Phone") => return Device::Phone,
         Os::Windows | Os::MacOs | Os::ChromeOs => return Device::Desktop,
         Os::Android | Os::HarmonyOs | Os::Linux | Os::Unknown => {}
     }
@@ -306,7 +306,7 @@ fn device_from_ua(ua: &str, os: &Os) -> Device {
         Some("Tablet") => Device::Tablet,
         Some("PC") => Device::Desktop,
         _ if is_tablet(ua) => Device::Tablet,
-        _ if ua.contains("Mobile") => Device::Phone,
+        _ if has(ua, "Mobile") => Device::Phone,
         // Android browsers drop `Mobile` on tablets (Chrome decides by screen size).
         _ if matches!(os, Os::Android | Os::HarmonyOs) => Device::Tablet,
         _ => Device::Desktop,
@@ -358,7 +358,7 @@ fn is_tablet_model(token: &str) -> bool {
         let xiaomi_pad = upper_alnum(token)
             && token.len() >= 8
             && token.bytes().take(4).all(|b| b.is_ascii_digit())
-            && token[4..].contains("RP");
+            && has(&token[4..], "RP");
         // Lenovo `TB320FC`, OPPO/OnePlus Pad `OPD2101`, vivo Pad `PA2170`, realme Pad `RMP2102`,
         // and names: `MI PAD`, `Xiaomi Pad`, `MediaPad`, `MatePad`.
         xiaomi_pad
@@ -368,12 +368,18 @@ fn is_tablet_model(token: &str) -> bool {
             || code("OPD", 4)
             || code("PA", 4)
             || code("RMP", 4)
-            || token.to_ascii_lowercase().contains("pad")
+            || has(&token.to_ascii_lowercase(), "pad")
     }
 }
 
 fn contains_any(haystack: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| haystack.contains(n))
+    needles.iter().any(|n| has(haystack, n))
+}
+
+/// Whether `needle` occurs in `haystack`: a byte-window search, as fast as `str::contains` for
+/// these short needles, which keeps core's Two-Way searcher out of the widget's WebAssembly.
+fn has(haystack: &str, needle: &str) -> bool {
+    needle.is_empty() || haystack.as_bytes().windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
