@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STATE = process.env.EDGEPAY_STATE ?? path.join(ROOT, '.state');
 const HOST = '127.0.0.1';
+// Which cargo build of the sandbox and the demo shop runs: `debug` (scripts/build.sh, the tests)
+// or `release` (scripts/bench.sh: a merchant's server is an optimized build).
+const NATIVE_PROFILE = process.env.EDGEPAY_NATIVE_PROFILE === 'release' ? 'release' : 'debug';
 
 /** Wrangler fully offline: no metrics, error reports, banner/update check or `Request.cf` fetch. */
 export const WRANGLER_OFFLINE_ENV = {
@@ -153,7 +156,7 @@ export async function startSandbox({ name = 'sandbox', port = 0, callbackScale =
   const stateDir = path.join(STATE, 'sandbox', name);
   const proc = start(
     'sandbox',
-    path.join(ROOT, 'target', 'debug', 'sandbox'),
+    path.join(ROOT, 'target', NATIVE_PROFILE, 'sandbox'),
     ['--port', String(port), '--state-dir', stateDir, '--callback-scale', String(callbackScale)],
     { logDir, env },
   );
@@ -177,7 +180,7 @@ export async function startSandbox({ name = 'sandbox', port = 0, callbackScale =
 export async function startStack({ ports = {}, name = 'stack', webhookUrl } = {}) {
   const logDir = path.join(STATE, 'logs', name);
   mkdirSync(logDir, { recursive: true });
-  const bin = (b) => path.join(ROOT, 'target', 'debug', b);
+  const bin = (b) => path.join(ROOT, 'target', NATIVE_PROFILE, b);
   for (const need of [bin('sandbox'), bin('demo-site'), path.join(ROOT, 'edge-worker/build/index.js'), path.join(ROOT, 'checkout-wasm/pkg/edgepay.js')]) {
     if (!existsSync(need)) throw new Error(`missing build output ${need}: run scripts/build.sh first`);
   }

@@ -132,6 +132,11 @@ async fn main() -> ExitCode {
         .with_state(state);
 
     println!("listening on {base_url}");
+    // Responses go out as they are written: without TCP_NODELAY a streamed page's or a small
+    // file's second write waits for the client's delayed ACK (tens of milliseconds).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown()).await {
         eprintln!("sandbox: {e}");
         return ExitCode::from(1);
