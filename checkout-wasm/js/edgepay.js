@@ -9,6 +9,25 @@ import init, { mount as mountWasm, detectEnvironment as detectWasm } from './che
 
 let loading;
 
+// A page whose server drew the method list (checkout-wasm `prerender`, in a declarative shadow
+// root) shows it before the widget runs: a click on a method there is noted here, from the moment
+// this module loads (`preload()`), and carried out by `mount`.
+const clicked = new WeakMap();
+const mounted = new WeakSet();
+if (typeof document !== 'undefined') {
+  document.addEventListener(
+    'click',
+    (event) => {
+      const button = event.composedPath()[0]?.closest?.('button.ep-method[data-method]');
+      const host = button?.getRootNode().host;
+      if (!host || mounted.has(host)) return;
+      clicked.set(host, button.dataset.method);
+      button.setAttribute('aria-busy', 'true');
+    },
+    true,
+  );
+}
+
 function load() {
   loading ??= init({ module_or_path: new URL('./checkout_wasm_bg.wasm', import.meta.url) });
   return loading;
@@ -144,21 +163,29 @@ export function mount(element, options) {
   let destroyed = false;
   const ready = load().then(() => {
     let prefetch = early;
+    let sessionData;
     if (!prefetch) {
       const here = detectWasm(undefined, undefined);
       const there = given.environment;
-      const same = ['environment', 'device', 'os'].every((k) => here[k] === there[k]);
-      const answer = new Response(JSON.stringify(given), { status: 200, headers: { 'Content-Type': 'application/json' } });
-      prefetch = same ? Promise.resolve(answer) : read();
+      if (['environment', 'device', 'os'].every((k) => here[k] === there[k])) sessionData = given;
+      else prefetch = read();
     }
     if (!destroyed) {
+      // With `sessionData` the first render already shows the methods; in a list the server drew,
+      // the method clicked and the button with the focus carry over.
+      const focused = element.shadowRoot?.activeElement?.dataset?.method;
       inner = mountWasm(element, {
         endpoint: opts.endpoint,
         session: opts.session,
         clientSecret: opts.clientSecret,
         locale: opts.locale,
         prefetch,
+        sessionData,
+        clicked: clicked.get(element),
+        focused,
       });
+      mounted.add(element);
+      clicked.delete(element);
     }
   });
   return {
@@ -175,6 +202,7 @@ export function mount(element, options) {
       inner?.destroy();
       inner?.free();
       inner = null;
+      mounted.delete(element);
     },
   };
 }

@@ -36,16 +36,20 @@ pub struct Connection {
     /// The first `GET` of the session, started by the JS loader while the wasm loaded: taken by
     /// the first load.
     pub(crate) prefetch: RefCell<Option<JsValue>>,
+    /// The session as the merchant's server read it for this shopper (the loader's `sessionData`,
+    /// when this browser's detection agrees): the first render shows it, nothing is asked.
+    pub(crate) given: RefCell<Option<Rc<SessionView>>>,
 }
 
 impl Connection {
     /// A connection to `endpoint` (no trailing slash) for one session.
-    pub(crate) fn new(endpoint: &str, session: &str, client_secret: &str, prefetch: Option<JsValue>) -> Self {
+    pub(crate) fn new(endpoint: &str, session: &str, client_secret: &str, prefetch: Option<JsValue>, given: &JsValue) -> Self {
         Self {
             session_url: cat(&[endpoint, "/v1/sessions/", session]),
             authorization: cat(&["Bearer ", client_secret]),
             hints: hints_header(&hints_here()),
             prefetch: RefCell::new(prefetch),
+            given: RefCell::new(parse_session(given).map(Rc::new)),
         }
     }
 }
@@ -160,7 +164,7 @@ pub enum NextAction {
 fn parse_action(body: &JsValue) -> Option<NextAction> {
     let text = |key| string(body, key);
     Some(match text("type")?.as_str() {
-        "qr" => NextAction::Qr { data: text("data")?, expires_at: whole(&get(body, "expires_at"))? },
+        "qr" => NextAction::Qr { data: text("data")?, expires_at: whole(get(body, "expires_at").as_f64()?)? },
         "redirect" => NextAction::Redirect { url: text("url")? },
         "form" => {
             let fields = Some(get(body, "fields")).filter(Array::is_array)?;
@@ -241,27 +245,58 @@ async fn answer(response: Promise) -> Result<JsValue, ApiError> {
     Err(ApiError::Worker { code: code.into(), retryable: get(&error, "retryable").is_truthy() })
 }
 
-fn parse_session(body: &JsValue) -> Option<SessionView> {
-    let status = string(body, "status")?;
+/// A JSON value as the widget reads it: the browser's parse (`JsValue`), or serde_json's when a
+/// server prerenders the widget (`prerender`). One reader of the session for both.
+pub(crate) trait Json: Sized {
+    /// `self[key]` (nothing when `self` is not an object).
+    fn field(&self, key: &str) -> Self;
+    /// The string, if `self` is one.
+    fn text(&self) -> Option<String>;
+    /// The number, if `self` is one.
+    fn number(&self) -> Option<f64>;
+    /// The items, if `self` is an array.
+    fn items(&self) -> Vec<Self>;
+}
+
+impl Json for JsValue {
+    fn field(&self, key: &str) -> Self {
+        get(self, key)
+    }
+    fn text(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn items(&self) -> Vec<Self> {
+        Array::from(self).iter().collect()
+    }
+}
+
+/// The session as `GET /v1/sessions/{id}` answers it.
+pub(crate) fn parse_session<J: Json>(body: &J) -> Option<SessionView> {
+    let status = body.field("status").text()?;
     let status = STATUSES.into_iter().find(|s| s.as_str() == status)?;
-    let environment = string(&get(body, "environment"), "environment").and_then(|e| e.parse().ok());
-    let blocked = Array::from(&get(body, "blocked"))
+    let environment = body.field("environment").field("environment").text().and_then(|e| e.parse().ok());
+    let blocked = body
+        .field("blocked")
+        .items()
         .iter()
         .filter_map(|b| {
-            let method = string(&b, "method")?.parse().ok()?;
-            let reason = string(&b, "reason")?;
+            let method = b.field("method").text()?.parse().ok()?;
+            let reason = b.field("reason").text()?;
             let reason = BlockReason::ALL.into_iter().find(|r| r.as_str() == reason)?;
             Some(Blocked { method, reason })
         })
         .collect();
     Some(SessionView {
         status,
-        amount: whole(&get(body, "amount"))?,
-        description: string(body, "description").unwrap_or_default(),
-        expires_at: whole(&get(body, "expires_at"))?,
+        amount: whole(body.field("amount").number()?)?,
+        description: body.field("description").text().unwrap_or_default(),
+        expires_at: whole(body.field("expires_at").number()?)?,
         environment,
         // Names this widget does not know yet are skipped: a newer worker must not break it.
-        methods: Array::from(&get(body, "methods")).iter().filter_map(|m| m.as_string()?.parse().ok()).collect(),
+        methods: body.field("methods").items().iter().filter_map(|m| m.text()?.parse().ok()).collect(),
         blocked,
     })
 }
@@ -302,7 +337,7 @@ pub(crate) fn hints_from(value: &JsValue) -> ClientHints {
         }
     };
     ClientHints {
-        max_touch_points: whole(&either("maxTouchPoints", "max_touch_points")).and_then(|n| u32::try_from(n).ok()),
+        max_touch_points: either("maxTouchPoints", "max_touch_points").as_f64().and_then(whole).and_then(|n| u32::try_from(n).ok()),
         wxjs_environment: either("wxjsEnvironment", "wxjs_environment").as_string(),
         platform: get(value, "platform").as_string(),
     }
@@ -338,8 +373,7 @@ pub(crate) fn string(value: &JsValue, key: &str) -> Option<String> {
 }
 
 /// A non-negative whole number (amounts, timestamps) from a JS number.
-fn whole(value: &JsValue) -> Option<u64> {
-    let n = value.as_f64()?;
+fn whole(n: f64) -> Option<u64> {
     // 2^53: every whole number below it is exact in a JS number.
     ((0.0..9_007_199_254_740_992.0).contains(&n) && n == n.trunc()).then_some(n as u64)
 }

@@ -9,6 +9,11 @@ mod events;
 mod hooks;
 mod i18n;
 mod state;
+#[cfg(feature = "prerender")]
+mod prerender;
+
+#[cfg(feature = "prerender")]
+pub use prerender::prerender;
 
 use std::rc::Rc;
 
@@ -64,7 +69,7 @@ impl WidgetHandle {
 }
 
 /// Mounts the widget into `host`. `options`: `{endpoint, session, clientSecret, locale?,
-/// prefetch?}` (the JS loader validates them first, with friendlier messages).
+/// prefetch?, sessionData?, clicked?, focused?}` (the JS loader validates them first, with friendlier messages).
 ///
 /// # Errors
 /// When an option is missing or not a string, or the host cannot take a shadow root.
@@ -77,7 +82,7 @@ pub fn mount(host: Element, options: JsValue) -> Result<WidgetHandle, JsError> {
     };
     let endpoint = option("endpoint")?;
     let prefetch = Some(get(&options, "prefetch")).filter(|p| p.is_instance_of::<Promise>());
-    let conn = Connection::new(endpoint.trim_end_matches('/'), &option("session")?, &option("clientSecret")?, prefetch);
+    let conn = Connection::new(endpoint.trim_end_matches('/'), &option("session")?, &option("clientSecret")?, prefetch, &get(&options, "sessionData"));
     let locale = string(&options, "locale").map_or_else(Locale::from_browser, |tag| Locale::parse(&tag));
 
     let no_dom = || JsError::new("edgepay: the host element cannot hold the widget");
@@ -94,7 +99,8 @@ pub fn mount(host: Element, options: JsValue) -> Result<WidgetHandle, JsError> {
     shadow.append_child(&style).map_err(|_| no_dom())?;
     shadow.append_child(&root).map_err(|_| no_dom())?;
 
-    let props = AppProps { host, conn: Rc::new(conn), locale, generation: 0 };
+    let method = |name: &str| string(&options, name).and_then(|m| m.parse().ok());
+    let props = AppProps { host, conn: Rc::new(conn), locale, generation: 0, early: (method("clicked"), method("focused")) };
     let app = yew::Renderer::<App>::with_root_and_props(root, props.clone()).render();
     Ok(WidgetHandle { app: Some(app), props })
 }

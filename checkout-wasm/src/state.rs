@@ -125,7 +125,7 @@ impl Checkout {
         }
     }
 
-    fn focus(&mut self, focus: Focus) {
+    pub(crate) fn focus(&mut self, focus: Focus) {
         self.focus = (focus, self.focus.1.wrapping_add(1));
     }
 }

@@ -184,6 +184,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    // Responses go out as they are written: without TCP_NODELAY a streamed page's or a small
+    // file's second write waits for the client's delayed ACK (tens of milliseconds).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown()).await {
         eprintln!("demo-site: {e}");
         return ExitCode::from(1);
@@ -243,6 +248,13 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
     let cart_key = format!("{}|{}", cart.cookie_value(), preview.map_or("", |p| p.name));
     let set_cookie = checkout_cookie.clone().filter(|_| new_cookie);
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    // The shopper's first language, as the browser tells the widget (`navigator.language`).
+    let language = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split([',', ';']).next())
+        .map(|tag| tag.trim().to_owned())
+        .filter(|tag| !tag.is_empty());
     let previewing_now = preview.is_some() || query.session_data.as_deref() == Some("0");
     let rest = async move {
         let reusable = checkout_cookie.as_ref().filter(|_| query.expires_in.is_none()).and_then(|id| {
@@ -285,14 +297,23 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         } else {
             read_session(&state, &session, &client_secret, &user_agent).await.unwrap_or_default()
         };
-        Ok::<_, Infallible>(
-            checkout
-                .replace("{{SESSION_DATA}}", &escape_html(&session_data))
-                .replace("{{ENDPOINT}}", &escape_html(&endpoint))
-                .replace("{{SESSION}}", &escape_html(&session))
-                .replace("{{CLIENT_SECRET}}", &escape_html(&client_secret))
-                .replace("{{PROBLEM}}", &escape_html(&problem)),
-        )
+        // The widget's method list drawn here, in a declarative shadow root: the shopper sees the
+        // methods before the widget's WebAssembly has loaded (the widget takes over at mount).
+        let prerendered = match checkout_wasm::prerender(&session_data, language.as_deref()).await {
+            Some(html) if !session_data.is_empty() => format!("<template shadowrootmode=\"open\">{html}</template>"),
+            _ => String::new(),
+        };
+        Ok::<_, Infallible>(fill(
+            &checkout,
+            &[
+                ("SESSION_DATA", &escape_html(&session_data)),
+                ("PRERENDERED", &prerendered),
+                ("ENDPOINT", &escape_html(&endpoint)),
+                ("SESSION", &escape_html(&session)),
+                ("CLIENT_SECRET", &escape_html(&client_secret)),
+                ("PROBLEM", &escape_html(&problem)),
+            ],
+        ))
     };
     let body = stream::once(std::future::ready(Ok::<_, Infallible>(top))).chain(stream::once(rest));
     let mut response = (
@@ -307,6 +328,29 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         }
     }
     response
+}
+
+/// `template` with each `{{NAME}}` of `values` replaced, in one pass: a value (a description
+/// from the session, the drawn widget) is never searched for placeholders itself.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}").map(|end| (&after[..end], end)).and_then(|(name, end)| Some((values.iter().find(|(k, _)| *k == name)?.1, end))) {
+            Some((value, end)) => {
+                out.push_str(value);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The form of `POST /cart`: set `product`'s quantity (0 removes it).
@@ -514,4 +558,15 @@ async fn shutdown() {
     }
     #[cfg(not(unix))]
     ctrl_c.await.unwrap_or(());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill;
+
+    #[test]
+    fn fill_replaces_each_placeholder_once_and_never_inside_a_value() {
+        let page = fill("<p>{{A}}</p><i>{{B}}</i>{{UNKNOWN}}{{", &[("A", "{{B}}"), ("B", "x\"y")]);
+        assert_eq!(page, "<p>{{B}}</p><i>x\"y</i>{{UNKNOWN}}{{");
+    }
 }

@@ -533,3 +533,51 @@ fn a_browser_coming_back_to_the_checkout_gets_the_same_session_until_its_cart_ch
     http_request("GET", &format!("{url}?expires_in=60"), &[("Cookie", &cookie)], b"");
     next_post(&seen, std::time::Duration::from_secs(5)).expect("?expires_in= makes a new session");
 }
+
+/// A session as the worker answers both its creation and its read (the fake answers each request alike).
+fn drawable_session(status: &str) -> &'static str {
+    let expires_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 1800;
+    Box::leak(
+        format!(
+            r#"{{"id":"cs_cccccccccccccccccccccccc","client_secret":"cs_cccccccccccccccccccccccc_secret","status":"{status}","amount":6800,"currency":"CNY","expires_at":{expires_at},"description":"Tea <b>&</b>","environment":{{"environment":"desktop_browser","device":"desktop","os":"windows"}},"methods":["wechat_native","alipay_qr"],"blocked":[{{"method":"wechat_h5","reason":"mobile_only"}}]}}"#
+        )
+        .into_boxed_str(),
+    )
+}
+
+#[test]
+fn the_checkout_page_draws_the_widgets_method_list_before_the_widget_loads() {
+    let dir = widget_dir();
+    let key_file = dir.join("merchant-key-drawn");
+    std::fs::write(&key_file, "sk_test_demo_key\n").expect("write");
+    let (worker, _seen) = fake_worker("200 OK", drawable_session("open"));
+    let server = start_shop(&worker, &dir, &key_file);
+    let url = format!("{}/", server.url());
+
+    let page = http_request("GET", &url, &[("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")], b"");
+    assert_eq!(page.status, 200);
+    let drawn = page.body.split_once(r#"<template shadowrootmode="open">"#).expect("a declarative shadow root").1;
+    let drawn = drawn.split_once("</template>").expect("closed").0;
+    assert!(drawn.starts_with("<style>") && drawn.contains(r#"<div class="ep-host" data-prerendered="">"#), "{drawn}");
+    let buttons: Vec<&str> = drawn.split(r#"<button type="button" data-method=""#).skip(1).filter_map(|b| b.split('"').next()).collect();
+    assert_eq!(buttons, ["wechat_native", "alipay_qr"], "the worker's methods for this shopper, in its order");
+    assert!(drawn.contains(r#"data-reason="mobile_only""#), "blocked methods are shown with their reason");
+    assert!(drawn.contains(r#"<section lang="zh-CN""#), "in the shopper's language: {drawn}");
+    assert!(drawn.contains("Tea &lt;b&gt;&amp;&lt;/b&gt;") && !drawn.contains("<b>"), "the description is escaped: {drawn}");
+    assert!(drawn.contains("¥68.00"));
+
+    let english = http_request("GET", &url, &[("Accept-Language", "en-GB,en;q=0.9")], b"");
+    assert!(english.body.contains(r#"<section lang="en""#), "{}", english.body);
+    // Without the server's read of the session there is nothing to draw.
+    let without = http_get(&format!("{url}?session_data=0"));
+    assert_eq!(without.status, 200);
+    assert!(!without.body.contains("shadowrootmode"));
+
+    // A session the widget would not offer methods for is not drawn as a list.
+    let (paid_worker, _paid_seen) = fake_worker("200 OK", drawable_session("paid"));
+    let paid_server = start_shop(&paid_worker, &dir, &key_file);
+    let paid = http_get(&format!("{}/", paid_server.url()));
+    assert_eq!(paid.status, 200);
+    assert!(paid.body.contains(r#"data-session="cs_cccccccccccccccccccccccc""#));
+    assert!(!paid.body.contains("shadowrootmode"), "{}", paid.body);
+}

@@ -15,9 +15,12 @@ export function card(page, host = '#checkout') {
   return page.locator(`${host} .ep-card`);
 }
 
-/** Waits until the widget in `host` shows `state` (its `data-edgepay-state`). */
+/**
+ * Waits until the widget in `host` shows `state` (its `data-edgepay-state`): the live widget, not
+ * the method list a server drew before it loaded (`data-prerendered`).
+ */
 export async function waitForState(page, state, { host = '#checkout', timeout = 20_000 } = {}) {
-  await page.locator(`${host} .ep-card[data-edgepay-state="${state}"]`).waitFor({ timeout });
+  await page.locator(`${host} .ep-host:not([data-prerendered]) .ep-card[data-edgepay-state="${state}"]`).waitFor({ timeout });
 }
 
 /** The element of the widget's shadow root that has focus, as `{tag, method, text, className}`. */

@@ -9,7 +9,7 @@ use web_sys::{Element, HtmlElement};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use crate::api::{self, set, ApiError, Connection, NextAction};
+use crate::api::{self, set, ApiError, Connection, NextAction, SessionView};
 use crate::components::guide::{guide, use_guide};
 use crate::components::methods::{methods, MethodsProps};
 use crate::components::notice::notice;
@@ -31,6 +31,9 @@ pub struct AppProps {
     pub locale: Locale,
     /// Bumped by `refresh()` to reload from the worker.
     pub generation: u32,
+    /// In a list the host page's server drew (`prerender`) before the widget was ready: the
+    /// method the shopper clicked, and the one whose button had the focus.
+    pub early: (Option<PaymentMethod>, Option<PaymentMethod>),
 }
 
 /// The widget.
@@ -38,14 +41,34 @@ pub struct AppProps {
 pub fn app(props: &AppProps) -> Html {
     let state = {
         let conn = props.conn.clone();
-        use_reducer(move || Checkout::new(web_sys::window().is_none_or(|w| w.navigator().on_line()), api::recall(&conn)))
+        let (clicked, focused) = props.early;
+        use_reducer(move || {
+            let state = Checkout::new(web_sys::window().is_none_or(|w| w.navigator().on_line()), api::recall(&conn));
+            // The session the host page gave: shown by the first render, carrying on with what
+            // the shopper did in the server's drawing of it.
+            let Some(session) = conn.given.take() else { return state };
+            let offered = |m: &PaymentMethod| session.methods.contains(m);
+            let (clicked, focused) = (clicked.filter(offered), focused.filter(offered));
+            let mut state = Rc::new(state).reduce(Action::Loaded(0, Ok(session)));
+            if state.phase == Phase::Methods {
+                if let Some(method) = clicked {
+                    state = state.reduce(Action::Choose(method));
+                } else if let Some(method) = focused {
+                    let mut next = Rc::unwrap_or_clone(state);
+                    next.focus(Focus::Method(method));
+                    return next;
+                }
+            }
+            Rc::unwrap_or_clone(state)
+        })
     };
     let l = props.locale;
 
     use_connectivity(state.dispatcher());
     let payable = matches!(state.phase, Phase::Methods | Phase::Processing(_) | Phase::Failed(..));
     use_expiry(state.session.as_ref().filter(|_| payable).map(|s| s.expires_at), state.load, state.dispatcher());
-    use_load(props.conn.clone(), state.load, state.dispatcher());
+    // The first load is done when the host page gave the session.
+    use_load(props.conn.clone(), state.load, state.load == 0 && state.session.is_some(), state.dispatcher());
     use_pay(props.conn.clone(), &props.host, &state);
     use_poll(props.conn.clone(), state.polling(), matches!(state.phase, Phase::Checking(_)), state.poll, state.dispatcher());
     let away = match state.phase {
@@ -170,15 +193,6 @@ pub fn app(props: &AppProps) -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |()| dispatcher.dispatch(Action::Guide(false)))
     };
-    let summary = match &state.session {
-        Some(session) => html! {
-            <div class="ep-summary">
-                <p class="ep-desc">{ session.description.clone() }</p>
-                <p class="ep-amount"><span class="ep-sr">{ l.t(Text::Total) }</span>{ format_amount(session.amount) }</p>
-            </div>
-        },
-        None => Html::default(),
-    };
     // Every change is announced (role="status" is polite): also those the shopper did not cause,
     // such as going offline or the session expiring.
     let announcement = match &state.phase {
@@ -198,26 +212,42 @@ pub fn app(props: &AppProps) -> Html {
         Phase::Failed(_, error) | Phase::Unavailable(error) => l.error(error),
     };
 
+    let guide = if show_guide { guide(&props.host, l, &copied, &on_close) } else { Html::default() };
+    card(l, name, state.session.as_deref(), body, announcement, guide)
+}
+
+/// The card around what the state shows (also what `prerender` draws on a server).
+pub(crate) fn card(l: Locale, name: &'static str, session: Option<&SessionView>, body: Html, announcement: &'static str, guide: Html) -> Html {
+    let summary = match session {
+        Some(session) => html! {
+            <div class="ep-summary">
+                <p class="ep-desc">{ session.description.clone() }</p>
+                <p class="ep-amount"><span class="ep-sr">{ l.t(Text::Total) }</span>{ format_amount(session.amount) }</p>
+            </div>
+        },
+        None => Html::default(),
+    };
     html! {
         <section class="ep-card" lang={l.tag()} aria-labelledby="ep-title" data-edgepay-state={name}
-                 data-environment={state.session.as_ref().and_then(|s| s.environment).map(|e| e.as_str())}
+                 data-environment={session.and_then(|s| s.environment).map(|e| e.as_str())}
                  aria-busy={(name == "loading").then_some("true")}>
             <h2 id="ep-title" class="ep-title">{ l.t(Text::Title) }</h2>
             { summary }
             <div class="ep-body">{ body }</div>
             <p class="ep-sr" role="status">{ announcement }</p>
             <p class="ep-foot">{ l.t(Text::SecuredBy) }</p>
-            if show_guide {
-                { guide(&props.host, l, &copied, &on_close) }
-            }
+            { guide }
         </section>
     }
 }
 
 /// Loads the session whenever `load` changes (the first time from the loader's prefetch).
 #[hook]
-fn use_load(conn: Rc<Connection>, load: u32, dispatcher: UseReducerDispatcher<Checkout>) {
+fn use_load(conn: Rc<Connection>, load: u32, given: bool, dispatcher: UseReducerDispatcher<Checkout>) {
     use_effect_on((u64::from(load), 0, ""), Box::new(move |_| {
+        if given {
+            return nothing();
+        }
         let prefetched = conn.prefetch.take().and_then(|p| p.dyn_into::<Promise>().ok());
         wasm_bindgen_futures::spawn_local(async move {
             let result = api::session(&conn, prefetched).await.map(Rc::new);
