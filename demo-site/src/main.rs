@@ -261,15 +261,18 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
             let checkouts = state.checkouts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             checkouts.get(id).filter(|c| c.cart == cart_key && c.expires_at > now_secs() + 60).cloned()
         });
-        let (session, client_secret, problem) = if let Some(problem) = preview_problem {
-            (String::new(), String::new(), problem)
+        // The shopper's browser goes with a new session (its answer then has the widget's
+        // sessionData), unless the page is a preview or leaves the read to the widget.
+        let shopper = Some(user_agent.as_str()).filter(|_| !previewing_now);
+        let (session, client_secret, problem, view) = if let Some(problem) = preview_problem {
+            (String::new(), String::new(), problem, None)
         } else if cart.is_empty() {
-            (String::new(), String::new(), "Your cart is empty: add a tea to check out. 购物车是空的。".to_owned())
+            (String::new(), String::new(), "Your cart is empty: add a tea to check out. 购物车是空的。".to_owned(), None)
         } else if let Some(checkout) = reusable {
-            (checkout.session, checkout.client_secret, String::new())
+            (checkout.session, checkout.client_secret, String::new(), None)
         } else {
-            match create_session(&state, &cart, query.expires_in).await {
-                Ok((id, secret, expires_at)) => {
+            match create_session(&state, &cart, query.expires_in, shopper).await {
+                Ok((id, secret, expires_at, view)) => {
                     if let Some(cookie) = checkout_cookie {
                         let mut checkouts = state.checkouts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                         if checkouts.len() >= MAX_CHECKOUTS {
@@ -284,16 +287,18 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
                         let checkout = Checkout { cart: cart_key, session: id.clone(), client_secret: secret.clone(), expires_at };
                         checkouts.insert(cookie, checkout);
                     }
-                    (id, secret, String::new())
+                    (id, secret, String::new(), view)
                 }
-                Err(why) => (String::new(), String::new(), why),
+                Err(why) => (String::new(), String::new(), why, None),
             }
         };
-        // The session as the worker shows it to this shopper, read here so that the widget need
-        // not ask before it renders (previews go through their relay instead; `?session_data=0`
-        // leaves the read to the widget).
+        // The session as the worker shows it to this shopper, so that the widget need not ask
+        // before it renders: from the creation's answer, or read now for a session made earlier
+        // (previews go through their relay instead; `?session_data=0` leaves the read to the widget).
         let session_data = if session.is_empty() || previewing_now {
             String::new()
+        } else if let Some(view) = view {
+            view
         } else {
             read_session(&state, &session, &client_secret, &user_agent).await.unwrap_or_default()
         };
@@ -376,13 +381,13 @@ async fn update_cart(Query(query): Query<ShopQuery>, headers: HeaderMap, Form(fo
 /// side, each with what `detectEnvironment` says for it. One session per environment.
 async fn environments(State(state): State<Arc<AppState>>) -> Response {
     let cart = Cart::starter();
-    let sessions = futures_util::future::join_all(PREVIEWS.iter().map(|_| create_session(&state, &cart, None))).await;
+    let sessions = futures_util::future::join_all(PREVIEWS.iter().map(|_| create_session(&state, &cart, None, None))).await;
     let panels: String = PREVIEWS
         .iter()
         .zip(sessions)
         .map(|(p, session)| {
             let (id, secret, problem) = match session {
-                Ok((id, secret, _)) => (id, secret, String::new()),
+                Ok((id, secret, _, _)) => (id, secret, String::new()),
                 Err(why) => (String::new(), String::new(), why),
             };
             format!(
@@ -406,7 +411,15 @@ async fn environments(State(state): State<Arc<AppState>>) -> Response {
 
 /// `POST {worker}/v1/sessions` with the merchant API key, for the cart's total (from the catalog,
 /// never from the page). Returns `(id, client_secret, expires_at)`, or a sentence for the page (no secret in it).
-async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) -> Result<(String, String, u64), String> {
+/// `POST {worker}/v1/sessions` for the cart. With the shopper's User-Agent (`shopper`), the answer
+/// also carries the session as that browser reads it: returned as the widget's `sessionData`
+/// (JSON), which saves a second call before the page can show the checkout.
+async fn create_session(
+    state: &AppState,
+    cart: &Cart,
+    expires_in: Option<u64>,
+    shopper: Option<&str>,
+) -> Result<(String, String, u64, Option<String>), String> {
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     let n = state.orders.fetch_add(1, Ordering::Relaxed);
     let amount = cart.total();
@@ -419,6 +432,9 @@ async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) 
     });
     if let Some(expires_in) = expires_in {
         body["expires_in"] = json!(expires_in);
+    }
+    if let Some(user_agent) = shopper.filter(|ua| !ua.is_empty() && ua.len() <= 1024) {
+        body["shopper"] = json!({ "user_agent": user_agent });
     }
     let response = state
         .http
@@ -438,7 +454,8 @@ async fn create_session(state: &AppState, cart: &Cart, expires_in: Option<u64>) 
         (Some(id), Some(secret)) => {
             let order_id = body["order_id"].as_str().unwrap_or_default().to_owned();
             state.book().created(id, order_id, amount);
-            Ok((id.to_owned(), secret.to_owned(), answer["expires_at"].as_u64().unwrap_or(0)))
+            let view = answer.get("view").filter(|v| v.is_object()).map(Value::to_string);
+            Ok((id.to_owned(), secret.to_owned(), answer["expires_at"].as_u64().unwrap_or(0), view))
         }
         _ => Err("The payment worker's answer had no session id or client secret.".to_owned()),
     }

@@ -581,3 +581,38 @@ fn the_checkout_page_draws_the_widgets_method_list_before_the_widget_loads() {
     assert!(paid.body.contains(r#"data-session="cs_cccccccccccccccccccccccc""#));
     assert!(!paid.body.contains("shadowrootmode"), "{}", paid.body);
 }
+
+#[test]
+fn a_new_session_is_created_with_the_shoppers_browser_and_its_view_saves_the_read() {
+    let dir = widget_dir();
+    let key_file = dir.join("merchant-key-view");
+    std::fs::write(&key_file, "sk_test_demo_key\n").expect("write");
+    // The worker's creation answer with `view` (the session as the shopper's browser reads it).
+    let view = drawable_session("open");
+    let answer: &'static str = Box::leak(
+        format!(r#"{{"id":"cs_cccccccccccccccccccccccc","client_secret":"cs_cccccccccccccccccccccccc_secret","status":"open","amount":6800,"currency":"CNY","expires_at":1,"view":{view}}}"#)
+            .into_boxed_str(),
+    );
+    let (worker, seen) = fake_worker("201 Created", answer);
+    let server = start_shop(&worker, &dir, &key_file);
+    let user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+    let page = http_request("GET", &format!("{}/", server.url()), &[("User-Agent", user_agent)], b"");
+    assert_eq!(page.status, 200);
+    let created = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("the creation");
+    assert!(created.head.starts_with("POST /v1/sessions HTTP/1.1"), "{}", created.head);
+    let body: serde_json::Value = serde_json::from_str(&created.body).expect("JSON");
+    assert_eq!(body["shopper"], serde_json::json!({ "user_agent": user_agent }), "{body}");
+    // The page has the view as the widget's sessionData, and the list drawn from it.
+    let data = page.body.split_once(r#"data-session-data=""#).expect("sessionData").1.split('"').next().expect("closed");
+    assert!(data.contains("&quot;id&quot;:&quot;cs_cccccccccccccccccccccccc&quot;") && data.contains("&quot;methods&quot;:[&quot;wechat_native&quot;"), "{data}");
+    assert!(page.body.contains(r#"<template shadowrootmode="open">"#));
+    // And no second call: the shop did not read the session back.
+    assert!(seen.recv_timeout(std::time::Duration::from_millis(500)).is_err(), "no GET of the session after its creation");
+
+    // Previews and ?session_data=0 do not send the shopper.
+    http_get(&format!("{}/?session_data=0", server.url()));
+    let plain = seen.recv_timeout(std::time::Duration::from_secs(5)).expect("a creation");
+    let plain: serde_json::Value = serde_json::from_str(&plain.body).expect("JSON");
+    assert!(plain.get("shopper").is_none(), "{plain}");
+}

@@ -46,6 +46,22 @@ struct CreateSession {
     /// The payer's openid under `WECHATPAY_APPID`, when the merchant knows it (stored sealed).
     #[serde(default)]
     wechat_openid: Option<String>,
+    /// The shopper's browser as the merchant's server sees it: the answer then also carries the
+    /// session as `GET /v1/sessions/{id}` shows it to that browser (`view`), for the widget's
+    /// `sessionData`. Not part of the session (nor of its idempotency).
+    #[serde(default)]
+    shopper: Option<Shopper>,
+}
+
+/// `shopper` of `POST /v1/sessions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Shopper {
+    /// The `User-Agent` the shopper's browser sent the merchant's page.
+    user_agent: String,
+    /// What only the browser knows (as the widget sends in `X-Edgepay-Hints`), if the page told.
+    #[serde(default)]
+    hints: ClientHints,
 }
 
 /// A validated request, in the canonical form whose hash tells idempotent retries from conflicts.
@@ -157,7 +173,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
     if text.len() > MAX_BODY {
         return ApiError::BodyTooLarge.into_response();
     }
-    let body: CreateSession = match serde_json::from_str(&text) {
+    let mut body: CreateSession = match serde_json::from_str(&text) {
         Ok(body) => body,
         Err(e) if e.is_data() => {
             return ApiError::InvalidRequest("The body must have order_id, amount, currency and description, and only the documented fields.")
@@ -165,6 +181,10 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         }
         Err(_) => return ApiError::InvalidRequest("The body must be a JSON object.").into_response(),
     };
+    let shopper = body.shopper.take();
+    if shopper.as_ref().is_some_and(|s| s.user_agent.len() > 1024) {
+        return ApiError::InvalidRequest("shopper.user_agent must be at most 1024 characters.").into_response();
+    }
     let request = match validate(body) {
         Ok(request) => request,
         Err(e) => return e.into_response(),
@@ -221,7 +241,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
     let record: SessionRecord = crate::body::json(&stored).await?;
     let client_secret = derive_client_secret(&key, &id).await.map_err(|_| worker::Error::RustError("hmac".into()))?;
     let session = &record.session;
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "id": session.id(),
         "client_secret": client_secret,
         "status": session.status().as_str(),
@@ -229,6 +249,9 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         "currency": session.currency(),
         "expires_at": session.expires_at(),
     });
+    if let Some(shopper) = shopper {
+        body["view"] = view(&record, &detect(&shopper.user_agent, &shopper.hints));
+    }
     Ok(Response::from_json(&body)?.with_status(201))
 }
 
@@ -284,11 +307,18 @@ pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Respo
     let record: SessionRecord = crate::body::json(&stored).await?;
     // While processing, ask the provider itself (rate-limited): a lost callback must not hide a payment.
     let record = crate::providers::query::refresh(&ctx.env, &id, record).await?;
-    let detected = detect_caller(&req);
-    let offer = offer(&detected, record.methods.as_deref());
+    let mut response = Response::from_json(&view(&record, &detect_caller(&req)))?;
+    response.headers_mut().set("Cache-Control", "no-store")?;
+    Ok(response)
+}
+
+/// The session as a shopper `detected` there sees it: the answer of `GET /v1/sessions/{id}` (and
+/// `view` of `POST /v1/sessions` with `shopper`).
+fn view(record: &SessionRecord, detected: &payment_core::environment::Detected) -> serde_json::Value {
+    let offer = offer(detected, record.methods.as_deref());
     let action = record.current.as_ref().and_then(|no| record.actions.get(no));
     let session = &record.session;
-    let body = serde_json::json!({
+    serde_json::json!({
         "id": session.id(),
         "status": session.status().as_str(),
         "amount": session.amount(),
@@ -299,8 +329,5 @@ pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Respo
         "methods": offer.allowed,
         "blocked": offer.blocked,
         "action": action,
-    });
-    let mut response = Response::from_json(&body)?;
-    response.headers_mut().set("Cache-Control", "no-store")?;
-    Ok(response)
+    })
 }

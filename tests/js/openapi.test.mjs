@@ -324,7 +324,9 @@ test('every route answers as documented: success and error shapes', { timeout: 1
     const other = await newSession();
     await pay(other, method, widget(other));
   }
-  const phone = await newSession();
+  // With the shopper's browser, the creation's answer carries the view (validated as documented).
+  const phone = await newSession({ shopper: { user_agent: UA.phone, hints: { max_touch_points: 5 } } });
+  assert.equal(phone.view?.methods?.[0], 'wechat_h5', JSON.stringify(phone.view));
   await pay(phone, 'wechat_h5', widget(phone, UA.phone, { max_touch_points: 5 }));
   const wechat = await newSession();
   await pay(wechat, 'wechat_jsapi', widget(wechat, USER_AGENTS.wechatIphone, { max_touch_points: 5 }));

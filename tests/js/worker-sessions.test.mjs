@@ -141,6 +141,35 @@ test('the widget reads the session with its client secret and gets the methods f
   assert.ok(ipad.body.methods.includes('alipay_wap') && !ipad.body.methods.includes('alipay_page'));
 });
 
+test('with the shopper\'s browser, the creation also answers the session as that browser reads it (view)', async () => {
+  const iphoneHints = { max_touch_points: 5, platform: 'iPhone' };
+  for (const [userAgent, hints] of [
+    [USER_AGENTS.desktop, undefined],
+    [USER_AGENTS.wechatIphone, iphoneHints],
+  ]) {
+    const shopper = hints ? { user_agent: userAgent, hints } : { user_agent: userAgent };
+    const { status, body } = await create({ ...ORDER, order_id: `order-view-${hints ? 'wechat' : 'desktop'}`, shopper });
+    assert.equal(status, 201, JSON.stringify(body));
+    const readBack = await read(body.id, body.client_secret, userAgent, hints);
+    assert.deepEqual(body.view, readBack.body, 'view is what GET answers that browser');
+    assert.equal(body.view.methods[0], hints ? 'wechat_jsapi' : 'wechat_native');
+  }
+  // Without shopper there is no view.
+  assert.equal((await create({ ...ORDER, order_id: 'order-view-none' })).body.view, undefined);
+  // The shopper is not part of the session: a retry from another browser is the same session.
+  const key = { 'idempotency-key': 'view-retry-1' };
+  const first = await create({ ...ORDER, order_id: 'order-view-retry', shopper: { user_agent: USER_AGENTS.desktop } }, key);
+  const retry = await create({ ...ORDER, order_id: 'order-view-retry', shopper: { user_agent: USER_AGENTS.wechatIphone } }, key);
+  assert.equal(retry.body.id, first.body.id, JSON.stringify(retry.body));
+  assert.equal(retry.body.view.environment.environment, 'wechat_inapp');
+  // A malformed shopper is refused like any other field.
+  for (const shopper of [{}, { user_agent: 7 }, { user_agent: 'x', cookie: 'y' }, { user_agent: 'x'.repeat(1025) }]) {
+    const refused = await create({ ...ORDER, order_id: 'order-view-bad', shopper });
+    assert.equal(refused.status, 400, JSON.stringify(shopper));
+    assert.equal(refused.body.error.code, 'invalid_request');
+  }
+});
+
 test('the merchant narrows the methods per session', async () => {
   const { body: created } = await create({ ...ORDER, methods: ['alipay_qr', 'wechat_native'] });
   const { body } = await read(created.id, created.client_secret);
