@@ -106,7 +106,8 @@ test('a method clicked in the drawing is carried out when the widget has loaded'
   try {
     const button = page.locator('#checkout .ep-host[data-prerendered] button.ep-method[data-method="wechat_native"]');
     await button.click();
-    assert.equal(await button.getAttribute('aria-busy'), 'true', 'the click is noted and shown');
+    assert.equal(await button.getAttribute('aria-busy'), 'true', 'the click is noted');
+    assert.ok(Number(await button.evaluate((b) => getComputedStyle(b).opacity)) < 1, 'and shown: the button looks busy');
     release();
     await waitForState(page, 'qr');
     const code = page.locator('#checkout svg.ep-code path');
