@@ -168,10 +168,21 @@ async function freshWorker() {
 // The floor: what workerd (its HTTP server and Miniflare's entry worker, neither of which a
 // deployed worker pays for) spends on a request to an empty JavaScript worker, and on one that
 // makes one round trip to an empty Durable Object with one storage write — measured the same way.
+// '/rsa' signs one message with an RSA-2048 key through WebCrypto (imported once), as every
+// provider request does: the part of a pay no implementation can avoid.
+const RSA_PKCS8 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
 const FLOOR_SCRIPT = `
 export class Empty { constructor(state) { this.state = state; } async fetch() { await this.state.storage.put('k', 1); return new Response('ok'); } }
+let rsaKey;
+const RSA_DER = Uint8Array.from(atob('${RSA_PKCS8}'), (c) => c.charCodeAt(0));
+const MESSAGE = new TextEncoder().encode('POST\\n/v3/pay/transactions/native\\n1700000000\\n593BEC0C930BF1AFEB40B4A08C8FB242\\n{"appid":"wx0000000000000000","mchid":"1900000000"}\\n');
 export default { async fetch(req, env) {
-  if (new URL(req.url).pathname === '/object') return env.EMPTY.get(env.EMPTY.idFromName('x')).fetch('https://object/');
+  const path = new URL(req.url).pathname;
+  if (path === '/object') return env.EMPTY.get(env.EMPTY.idFromName('x')).fetch('https://object/');
+  if (path === '/rsa') {
+    rsaKey ??= await crypto.subtle.importKey('pkcs8', RSA_DER, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+    await crypto.subtle.sign('RSASSA-PKCS1-v1_5', rsaKey, MESSAGE);
+  }
   return new Response('ok');
 } }`;
 async function floorWorker() {
@@ -263,6 +274,8 @@ try {
   const floorObject = await floorOf('/object');
   row('floor: empty JS worker in the same workerd (HTTP server + Miniflare entry worker), CPU per request', cpuFigure(floor), '', null);
   row('floor: empty JS worker + one round trip to an empty Durable Object writing one key', cpuFigure(floorObject), '', null);
+  const rsa = await floorOf('/rsa');
+  row('reference: one WebCrypto RSA-2048 signature (what every provider request needs), CPU per request − the empty worker', ms(rsa.cpuMs - floor.cpuMs), '', null);
   /** A CPU figure with the worker's own share: total − the empty worker's floor. */
   const own = (c) => c.cpuMs - floor.cpuMs;
   const ownFigure = (c) => `${ms(c.cpuMs)} total, ${ms(own(c))} own (sys ${c.sysMs.toFixed(2)}, wall ${ms(c.wallMs)})`;

@@ -35,6 +35,9 @@ const INSERT: &str =
     "INSERT OR IGNORE INTO ledger (row_key, at_ms, session_id, attempt, kind, status, amount, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 /// Rows reach D1 at most this long after their transition (the alarm is brought forward to it).
 pub(crate) const COPY_WITHIN_MS: u64 = 10_000;
+/// A new session's row reaches D1 this soon (the cron sweep finds sessions by the ledger): by the
+/// alarm, not in the request that created it, while the merchant's page that asked is loading.
+pub(crate) const COPY_CREATED_WITHIN_MS: u64 = 1_000;
 /// At most this many pending rows per session (a session has a few dozen transitions at most).
 const MAX_PENDING: usize = 500;
 
@@ -118,12 +121,13 @@ pub(crate) async fn pending_with(storage: &Storage, env: &Env, rows: Vec<Row>) -
 }
 
 
-/// Makes sure the object's alarm rings within [`COPY_WITHIN_MS`].
-pub(crate) async fn alarm_within(storage: &Storage) -> Result<()> {
-    let due = worker::Date::now().as_millis() + COPY_WITHIN_MS;
+/// Makes sure the object's alarm rings within `within_ms` ([`COPY_WITHIN_MS`], or
+/// [`COPY_CREATED_WITHIN_MS`] for a new session).
+pub(crate) async fn alarm_within(storage: &Storage, within_ms: u64) -> Result<()> {
+    let due = worker::Date::now().as_millis() + within_ms;
     let alarm = storage.get_alarm().await?;
     if alarm.is_none_or(|at| u64::try_from(at).unwrap_or(u64::MAX) > due) {
-        storage.set_alarm(std::time::Duration::from_millis(COPY_WITHIN_MS)).await?;
+        storage.set_alarm(std::time::Duration::from_millis(within_ms)).await?;
     }
     Ok(())
 }

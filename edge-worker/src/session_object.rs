@@ -138,12 +138,24 @@ impl DurableObject for SessionObject {
                     Some(existing) if existing.request_hash == record.request_hash => Response::from_json(&existing),
                     Some(_) => Ok(Response::empty()?.with_status(409)),
                     None => {
-                        self.store_record(&record).await?;
-                        if let Some(pending) = crate::ledger::pending_with(&storage, &self.env, vec![crate::ledger::created(&record.session)?]).await? {
-                            storage.put(crate::ledger::PENDING, &pending).await?;
-                            self.state.wait_until(Self::flush_ledger(self.state.storage(), self.env.clone()));
+                        // A new object: the record, its trail and its ledger row in one write; the
+                        // alarm copies the row to D1 within a second (not in this request, while
+                        // the merchant's page that asked for the session is loading).
+                        let ledger = crate::ledger::pending_with(&storage, &self.env, vec![crate::ledger::created(&record.session)?]).await?;
+                        #[derive(Serialize)]
+                        struct Created<'a> {
+                            record: &'a SessionRecord,
+                            audit: Vec<crate::audit::Entry>,
+                            #[serde(rename = "ledger_pending", skip_serializing_if = "Option::is_none")]
+                            ledger: Option<&'a Vec<crate::ledger::Row>>,
                         }
-                        crate::providers::query::created_in_object(&self.state, &record).await?;
+                        *self.record.borrow_mut() = Some(record.clone());
+                        let audit = vec![crate::audit::Entry::new("session.created", None, None)];
+                        storage.put_multiple(Created { record: &record, audit, ledger: ledger.as_ref() }).await?;
+                        crate::providers::query::schedule(&self.state, &record).await?;
+                        if ledger.is_some() {
+                            crate::ledger::alarm_within(&storage, crate::ledger::COPY_CREATED_WITHIN_MS).await?;
+                        }
                         Ok(Response::from_json(&record)?.with_status(201))
                     }
                 }
@@ -272,7 +284,7 @@ impl SessionObject {
         crate::duplicates::queue_in_object(&self.state, duplicates).await?;
         if ledger.is_some() {
             // The alarm copies the rows to D1 (with the webhook, when there is one): within seconds.
-            crate::ledger::alarm_within(&storage).await?;
+            crate::ledger::alarm_within(&storage, crate::ledger::COPY_WITHIN_MS).await?;
         }
         Ok(Ok(record))
     }

@@ -100,7 +100,8 @@ test('an attempt that is not paid reaches the ledger too, by the session\'s alar
   });
   assert.equal(response.status, 200);
   const kinds = async () => (await ledger(url, `?session_id=${session.id}`)).body.entries.map((e) => e.kind);
-  // The creation is copied at once; the attempt with the alarm (COPY_WITHIN_MS = 10 s).
+  // The creation is copied by the alarm within a second (COPY_CREATED_WITHIN_MS), the attempt
+  // within 10 s (COPY_WITHIN_MS).
   await waitFor(async () => (await kinds()).includes('session.created'), 'the creation in the ledger', 5_000);
   await waitFor(async () => (await kinds()).includes('start_attempt'), 'the attempt in the ledger', 20_000, 250);
   assert.deepEqual(await kinds(), ['session.created', 'start_attempt']);

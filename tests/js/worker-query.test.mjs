@@ -216,6 +216,10 @@ test('the audit trail is the merchant\'s: 401 without the API key, with a wrong 
 
 test('a session\'s alarm is set at its expiry (no cron needed: each session expires itself)', async () => {
   const session = await createSession({ expires_in: 60 });
+  // The alarm first copies the creation to the ledger (within a second), then waits for the expiry.
+  const first = (await auditTrail(session)).body.alarm_at;
+  assert.ok(first <= Date.now() + 1_500, `the ledger copy comes first: ${first}`);
+  await waitFor(async () => (await auditTrail(session)).body.alarm_at === session.expires_at * 1000, 'the alarm at the expiry', 5_000);
   const { body } = await auditTrail(session);
   assert.deepEqual(body.events.map((e) => e.kind), ['session.created']);
   assert.equal(body.alarm_at, session.expires_at * 1000, 'the alarm is the expiry');

@@ -233,12 +233,6 @@ pub(crate) async fn schedule(state: &State, record: &SessionRecord) -> Result<()
     Ok(())
 }
 
-/// A session was created: the trail starts, the expiry alarm is set.
-pub(crate) async fn created_in_object(state: &State, record: &SessionRecord) -> Result<()> {
-    audit::append(&state.storage(), vec![Entry::new("session.created", None, None)]).await?;
-    schedule(state, record).await
-}
-
 /// After a stored transition: what it did goes to the trail, the attempts to close are queued,
 /// the alarm is set.
 pub(crate) async fn after_transition(
