@@ -77,5 +77,5 @@ try {
   agent.destroy();
   await sandbox.stop();
 }
-console.log(`| path (${CONCURRENCY} connections, ${SECONDS} s, debug build with optimized crypto) | requests/s | non-200 |\n|---|---:|---:|`);
+console.log(`| path (${CONCURRENCY} connections, ${SECONDS} s, ${process.env.EDGEPAY_NATIVE_PROFILE === 'release' ? 'release build' : 'debug build with optimized crypto'}) | requests/s | non-200 |\n|---|---:|---:|`);
 for (const r of results) console.log(`| ${r.name} | ${r.perSecond} | ${r.non200} |`);
