@@ -255,7 +255,7 @@ pub(crate) trait Json: Sized {
     /// The number, if `self` is one.
     fn number(&self) -> Option<f64>;
     /// The items, if `self` is an array.
-    fn items(&self) -> Vec<Self>;
+    fn items(&self) -> Option<Vec<Self>>;
 }
 
 impl Json for JsValue {
@@ -268,8 +268,8 @@ impl Json for JsValue {
     fn number(&self) -> Option<f64> {
         self.as_f64()
     }
-    fn items(&self) -> Vec<Self> {
-        Array::from(self).iter().collect()
+    fn items(&self) -> Option<Vec<Self>> {
+        Array::is_array(self).then(|| Array::from(self).iter().collect())
     }
 }
 
@@ -280,7 +280,7 @@ pub(crate) fn parse_session<J: Json>(body: &J) -> Option<SessionView> {
     let environment = body.field("environment").field("environment").text().and_then(|e| e.parse().ok());
     let blocked = body
         .field("blocked")
-        .items()
+        .items()?
         .iter()
         .filter_map(|b| {
             let method = b.field("method").text()?.parse().ok()?;
@@ -296,7 +296,7 @@ pub(crate) fn parse_session<J: Json>(body: &J) -> Option<SessionView> {
         expires_at: whole(body.field("expires_at").number()?)?,
         environment,
         // Names this widget does not know yet are skipped: a newer worker must not break it.
-        methods: body.field("methods").items().iter().filter_map(|m| m.text()?.parse().ok()).collect(),
+        methods: body.field("methods").items()?.iter().filter_map(|m| m.text()?.parse().ok()).collect(),
         blocked,
     })
 }

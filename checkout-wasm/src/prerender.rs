@@ -29,8 +29,8 @@ impl Json for serde_json::Value {
     fn number(&self) -> Option<f64> {
         self.as_f64()
     }
-    fn items(&self) -> Vec<Self> {
-        self.as_array().cloned().unwrap_or_default()
+    fn items(&self) -> Option<Vec<Self>> {
+        self.as_array().cloned()
     }
 }
 

@@ -323,12 +323,19 @@ test('sessionData: the methods render from the shop server\'s read, without a re
       refused = err.message;
     }
     mount(el, { ...options, sessionData: elsewhere });
+    // A read without the method lists (not the worker's answer) is not shown: the widget asks.
+    const partial = document.createElement('div');
+    partial.id = 'partial';
+    document.querySelector('main').append(partial);
+    mount(partial, { ...options, sessionData: { ...given, methods: undefined, blocked: undefined } });
     return refused;
   }, given);
   assert.equal(outcome, 'edgepay: option "sessionData" must be the GET /v1/sessions/{id} answer of this session, as your server read it');
   await waitForState(page, 'methods', { host: '#elsewhere' });
-  assert.equal(reads().length, 1, 'the widget read the session itself');
+  await waitForState(page, 'methods', { host: '#partial' });
+  assert.equal(reads().length, 2, 'the widget read the session itself, once for each');
   assert.deepEqual((await card(page, '#elsewhere').locator('button.ep-method').evaluateAll((b) => b.map((x) => x.dataset.method))).slice(0, 2), ['wechat_native', 'alipay_page']);
+  assert.deepEqual((await card(page, '#partial').locator('button.ep-method').evaluateAll((b) => b.map((x) => x.dataset.method))).slice(0, 2), ['wechat_native', 'alipay_page']);
   assert.deepEqual(errors, []);
   await context.close();
 });
