@@ -245,12 +245,16 @@ async function sandboxNotify(provider, no) {
 }
 
 /** CPU per call of `fn` over `n` sequential calls, after `WARMUP` uncounted ones. */
-async function cpuPer(pids, n, fn) {
+async function cpuPer(pids, n, fn, { settle = async () => {} } = {}) {
   for (let i = 0; i < WARMUP; i++) await fn(i, true);
+  // `settle`: waited for after the warm-up and after the counted requests (before the CPU is read
+  // again), for work the requests leave to alarms.
+  await settle();
   const cpu0 = workerdCpu(pids);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await fn(i, false);
   const wall = performance.now() - t0;
+  await settle();
   const cpu1 = workerdCpu(pids);
   return { cpuMs: (cpu1.total - cpu0.total) / n, sysMs: (cpu1.sys - cpu0.sys) / n, wallMs: wall / n, n };
 }
@@ -332,16 +336,7 @@ try {
     // A creation's alarm copies its ledger row to D1 within a second (COPY_CREATED_WITHIN_MS): that
     // CPU is the creation's, so the figure waits for the alarms, and the pays start after them.
     const settle = () => new Promise((r) => setTimeout(r, 1_500));
-    for (let i = 0; i < WARMUP; i++) sessions.push(await createSession([method]));
-    await settle();
-    const made0 = workerdCpu(pids);
-    const madeT0 = performance.now();
-    for (let i = WARMUP; i < N; i++) sessions.push(await createSession([method]));
-    const madeWall = performance.now() - madeT0;
-    await settle();
-    const made1 = workerdCpu(pids);
-    const madeN = N - WARMUP;
-    const made = { cpuMs: (made1.total - made0.total) / madeN, sysMs: (made1.sys - made0.sys) / madeN, wallMs: madeWall / madeN, n: madeN };
+    const made = await cpuPer(pids, N - WARMUP, async () => sessions.push(await createSession([method])), { settle });
     if (method === 'alipay_qr') row(`create session POST /v1/sessions, with its alarm copying the ledger row (n=${made.n})`, cpuFigure(made), '', null);
     const c = await cpuPer(pids, N - WARMUP, (i, warm) => pay(sessions[warm ? i : WARMUP + i], method));
     const what = { alipay_qr: 'RSA sign + verify + sandbox round trip', wechat_native: 'RSA sign + verify + sandbox round trip', unionpay_pc: 'RSA sign, no round trip' }[method];

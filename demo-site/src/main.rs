@@ -305,8 +305,8 @@ async fn shop(State(state): State<Arc<AppState>>, Query(query): Query<ShopQuery>
         // The widget's method list drawn here, in a declarative shadow root: the shopper sees the
         // methods before the widget's WebAssembly has loaded (the widget takes over at mount).
         let prerendered = match checkout_wasm::prerender(&session_data, language.as_deref()).await {
-            Some(html) if !session_data.is_empty() => format!("<template shadowrootmode=\"open\">{html}</template>"),
-            _ => String::new(),
+            Some(html) => format!("<template shadowrootmode=\"open\">{html}</template>"),
+            None => String::new(),
         };
         Ok::<_, Infallible>(fill(
             &checkout,
