@@ -44,6 +44,11 @@ pub struct Faults {
     /// How long a hanging call hangs, in milliseconds.
     #[serde(default = "default_hang_ms")]
     pub hang_ms: u64,
+    /// When set, the counted faults above apply only to provider calls whose path starts with it
+    /// (e.g. `/v3/pay/transactions/native`); other calls, such as a worker's background queries,
+    /// pass untouched and leave the count alone.
+    #[serde(default)]
+    pub fault_path: Option<String>,
     /// What happens to callbacks.
     #[serde(default)]
     pub callbacks: CallbackMode,
@@ -143,7 +148,9 @@ pub async fn log_and_faults(State(state): State<Shared>, request: Request, next:
 
     let fault = provider_call.then(|| {
         let mut faults = lock(&state.faults);
-        if faults.hang_next > 0 {
+        if faults.fault_path.as_deref().is_some_and(|prefix| !request.uri().path().starts_with(prefix)) {
+            None
+        } else if faults.hang_next > 0 {
             faults.hang_next -= 1;
             Some(Err(faults.hang_ms))
         } else if faults.fail_next > 0 {

@@ -389,7 +389,8 @@ test('the worker unreachable when paying: a sentence and a retry; a provider err
   const faults = await fetch(`${stack.sandboxUrl}/sandbox/control/faults`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ fail_next: 1 }),
+    // Only the order creation: a background query of an earlier test's session must not take it.
+    body: JSON.stringify({ fail_next: 1, fault_path: '/v3/pay/transactions/native' }),
   });
   assert.equal(faults.status, 200);
   await card(page).getByRole('button', { name: '重试' }).click();

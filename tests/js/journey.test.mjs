@@ -143,7 +143,7 @@ test('keyboard only: Tab reaches the methods, Enter starts one, focus follows to
   await page.keyboard.press('Shift+Tab');
   assert.equal((await focused(page))?.method, 'alipay_qr');
   // Alipay does not answer this once (a sandbox fault): the payment ends in the failure state.
-  const fault = await fetch(`${stack.sandboxUrl}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"fail_next":1}' });
+  const fault = await fetch(`${stack.sandboxUrl}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"fail_next":1,"fault_path":"/gateway.do"}' });
   assert.equal(fault.status, 200);
   await page.keyboard.press('Enter');
   await waitForState(page, 'failure');

@@ -442,6 +442,18 @@ test('the sandbox failing is a clear retryable error, and the session is not stu
   assert.equal((await pay(session, 'wechat_native')).body.type, 'qr');
 });
 
+test('a sandbox fault scoped to one path (fault_path) leaves other calls alone until that call comes', async () => {
+  const session = await createSession();
+  const put = (faults) => fetch(`${sandbox.url}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+  await put({ fail_next: 1, fault_path: '/v3/refund/' });
+  assert.equal((await pay(session, 'wechat_native')).body.type, 'qr', 'a call on another path is not failed');
+  await put({ fail_next: 1, fault_path: '/v3/pay/transactions/native' });
+  const failed = await pay(session, 'wechat_native');
+  assert.equal(failed.status, 503, failed.text);
+  assert.equal((await pay(session, 'wechat_native')).body.type, 'qr', 'the fault was used once');
+  await put({});
+});
+
 test('a sandbox that hangs is given up after 10 s: retryable, and the session is not stuck', async () => {
   const session = await createSession();
   await fetch(`${sandbox.url}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"hang_next":1,"hang_ms":20000}' });
