@@ -1,6 +1,7 @@
 // The worker against its budgets (issue 5 "Performance"), measured in workerd (Miniflare) running the
 // real build (edge-worker/build/, from ./scripts/build-worker.sh) against the provider sandbox:
-//   node bench/worker.mjs        (after cargo build -p sandbox and ./scripts/build-worker.sh; scripts/bench.sh does both)
+//   node bench/worker.mjs        (after cargo build -p sandbox and ./scripts/build-worker.sh; scripts/bench.sh does both,
+//                                 and builds bench/floor-worker for the Rust floor row)
 // Prints a table and PASS/FAIL per budget; exits 1 when a budget fails.
 //
 // CPU per request: utime+stime of the workerd process(es) under this Node process (/proc/<pid>/stat,
@@ -22,7 +23,7 @@
 // t0 = just before this script asks the sandbox to send the callback (POST …/notify, which sends it
 // regardless of the drop fault), t1 = when the signed webhook's request reaches this script's
 // receiver. One at a time, so it is the unloaded latency; it includes the sandbox signing the callback.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -45,6 +46,9 @@ const WARMUP = 20;
 // unsafeEphemeralDurableObjects) instead of Miniflare's default, one SQLite file on disk per object;
 // a diagnosis of how much of the figures is that local storage. Budgets are judged on the default.
 const MEMORY_STORAGE = process.env.BENCH_DO_STORAGE === 'memory';
+// BENCH_PHASES: a comma-separated subset of poll,pay,callback (default all; the floor always runs),
+// for comparing builds on one measurement. The budgets of the phases not run are not judged.
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'poll,pay,callback').split(',').map((p) => p.trim()));
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
@@ -194,6 +198,18 @@ async function floorWorker() {
   return workerdPids();
 }
 
+// The same floor written in Rust with the `worker` crate (bench/floor-worker, built by
+// scripts/bench.sh): what the crate and wasm-bindgen add before any of edge-worker's own work.
+const FLOOR_RS = path.join(ROOT, 'bench/floor-worker/build/index.js');
+async function floorRustWorker() {
+  await mf?.dispose();
+  const port = await freePort();
+  worker = `http://127.0.0.1:${port}`;
+  mf = new Miniflare({ host: '127.0.0.1', port, modules: true, scriptPath: FLOOR_RS, modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }], compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' } });
+  await mf.ready;
+  return workerdPids();
+}
+
 async function createSession(methods) {
   const r = await json('POST', `${worker}/v1/sessions`, { order_id: `bench-${crypto.randomUUID()}`, amount: 6800, currency: 'CNY', description: 'bench', methods }, { authorization: `Bearer ${API_KEY}` });
   if (r.status !== 201) throw new Error(`create session: ${r.status} ${JSON.stringify(r.body)}`);
@@ -278,6 +294,15 @@ try {
   const floorObject = await floorOf('/object');
   row('floor: empty JS worker in the same workerd (HTTP server + Miniflare entry worker), CPU per request', cpuFigure(floor), '', null);
   row('floor: empty JS worker + one round trip to an empty Durable Object writing one key', cpuFigure(floorObject), '', null);
+  if (existsSync(FLOOR_RS)) {
+    pids = await floorRustWorker();
+    const rust = await floorOf('/');
+    const rustObject = await floorOf('/object');
+    row('floor in Rust (the `worker` crate, bench/floor-worker): empty worker / + the Durable Object round trip writing one key, CPU − the empty JS worker', `${ms(rust.cpuMs - floor.cpuMs)} / ${ms(rustObject.cpuMs - floor.cpuMs)}`, '', null);
+  } else {
+    console.error(`note: ${path.relative(ROOT, FLOOR_RS)} is not built (scripts/bench.sh builds it): no Rust floor row`);
+  }
+  pids = await floorWorker();
   const rsa = await floorOf('/rsa');
   row('reference: one WebCrypto RSA-2048 signature (what every provider request needs), CPU per request − the empty worker', ms(rsa.cpuMs - floor.cpuMs), '', null);
   /** A CPU figure with the worker's own share: total − the empty worker's floor. */
@@ -299,7 +324,7 @@ try {
   }
 
   // ---- status poll: CPU per request, then throughput ----
-  {
+  if (PHASES.has('poll')) {
     const session = await createSession();
     const c = await cpuPer(pids, Math.max(N, 1000), () => poll(session));
     row(`status poll GET /v1/sessions/{id}, CPU per request (n=${c.n}, sequential)`, ownFigure(c), '', null);
@@ -330,7 +355,7 @@ try {
   }
 
   // ---- session creation (no budget; for reading the rest) and pay, per method, each in a fresh workerd ----
-  for (const method of ['alipay_qr', 'wechat_native', 'unionpay_pc']) {
+  for (const method of PHASES.has('pay') ? ['alipay_qr', 'wechat_native', 'unionpay_pc'] : []) {
     pids = await freshWorker();
     const sessions = [];
     // A creation's alarm copies its ledger row to D1 within a second (COPY_CREATED_WITHIN_MS): that
@@ -347,7 +372,7 @@ try {
   // ---- callbacks: duplicates, then fresh ones with the webhook latency, per provider ----
   const latencies = [];
   // (In-memory Durable Objects cannot take alarms: workerd aborts on the first webhook alarm.)
-  for (const method of MEMORY_STORAGE ? [] : ['alipay_qr', 'wechat_native', 'unionpay_pc']) {
+  for (const method of MEMORY_STORAGE || !PHASES.has('callback') ? [] : ['alipay_qr', 'wechat_native', 'unionpay_pc']) {
     const provider = PROVIDER[method];
     pids = await freshWorker();
     await json('PUT', `${sandbox.url}/sandbox/control/faults`, { callbacks: 'drop' });

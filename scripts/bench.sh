@@ -17,6 +17,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
 cd "$ROOT"
 # The sandbox and the demo shop (the merchant's server) run as optimized builds, as in production.
 cargo build --quiet --release -p sandbox -p demo-site
+# The Rust floor of bench/worker.mjs: the least a worker written with the `worker` crate costs.
+(cd bench/floor-worker && "$WORKER_BUILD_BIN" --release --no-opt >"$EDGEPAY_STATE/floor-worker-build.log" 2>&1) || {
+  cat "$EDGEPAY_STATE/floor-worker-build.log" >&2
+  exit 1
+}
 export EDGEPAY_NATIVE_PROFILE=release
 echo "# $(date -u +%Y-%m-%d), $(nproc) cores, $(/usr/bin/chromium --version 2>/dev/null), node $(node --version)"
 echo "## widget"

@@ -40,10 +40,10 @@ step() {
   fi
 }
 
-step native cargo test --workspace --exclude checkout-wasm --exclude edge-worker
+step native cargo test --workspace --exclude checkout-wasm --exclude edge-worker --exclude floor-worker
 # The workspace lints ([workspace.lints], clippy.toml), for the native crates and the wasm ones.
-step lint sh -c 'cargo clippy --quiet --workspace --exclude checkout-wasm --exclude edge-worker --all-targets -- -D warnings &&
-  cargo clippy --quiet -p checkout-wasm -p edge-worker --target wasm32-unknown-unknown -- -D warnings'
+step lint sh -c 'cargo clippy --quiet --workspace --exclude checkout-wasm --exclude edge-worker --exclude floor-worker --all-targets -- -D warnings &&
+  cargo clippy --quiet -p checkout-wasm -p edge-worker -p floor-worker --target wasm32-unknown-unknown -- -D warnings'
 # payment-core compiled to wasm32 (as the worker and the widget use it), its tests under Node.
 step core-wasm env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$WASM_BINDGEN_TEST_RUNNER" \
   cargo test -p payment-core --target wasm32-unknown-unknown

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::sessions::call_object;
 
 /// The storage key of the trail in the session's Durable Object.
-const KEY: &str = "audit";
+pub(crate) const KEY: &str = "audit";
 /// At most this many entries; then one `audit.truncated` entry and nothing more (a Durable Object
 /// value holds 128 KiB).
 const LIMIT: usize = 400;
@@ -59,7 +59,7 @@ pub(crate) async fn append(storage: &Storage, entries: Vec<Entry>) -> Result<()>
     if entries.is_empty() {
         return Ok(());
     }
-    let mut trail: Vec<Entry> = storage.get(KEY).await?.unwrap_or_default();
+    let mut trail: Vec<Entry> = crate::stored::get(storage, KEY).await?.unwrap_or_default();
     if trail.len() > LIMIT {
         return Ok(());
     }
@@ -68,7 +68,7 @@ pub(crate) async fn append(storage: &Storage, entries: Vec<Entry>) -> Result<()>
         trail.truncate(LIMIT);
         trail.push(Entry::new("audit.truncated", None, None));
     }
-    storage.put(KEY, &trail).await
+    crate::stored::put(storage, KEY, &trail).await
 }
 
 /// At most this many entries recorded on a callback's own word (see the module's documentation).
@@ -77,7 +77,7 @@ const MAX_UNCHECKED: usize = 20;
 /// Records `entry`, written on the word of a request that did not verify, unless the session
 /// already has [`MAX_UNCHECKED`] such entries (the Durable Object's `audit` op).
 pub(crate) async fn unchecked_in_object(storage: &Storage, entry: Entry) -> Result<()> {
-    let trail: Vec<Entry> = storage.get(KEY).await?.unwrap_or_default();
+    let trail: Vec<Entry> = crate::stored::get(storage, KEY).await?.unwrap_or_default();
     let unchecked = trail.iter().filter(|e| e.kind == entry.kind && e.detail.as_deref() == Some("unverified")).count();
     if entry.detail.as_deref() == Some("unverified") && unchecked >= MAX_UNCHECKED {
         return Ok(());
@@ -94,7 +94,7 @@ pub(crate) async fn record(env: &worker::Env, session: &SessionId, kind: &str, o
 
 /// The whole trail.
 pub(crate) async fn read(storage: &Storage) -> Result<Vec<Entry>> {
-    Ok(storage.get(KEY).await?.unwrap_or_default())
+    Ok(crate::stored::get(storage, KEY).await?.unwrap_or_default())
 }
 
 /// `GET /v1/sessions/{id}/events`: the session's audit trail, for the merchant's backend, with
@@ -107,10 +107,10 @@ pub(crate) async fn events(req: Request, ctx: RouteContext<Config>) -> Result<Re
         return ApiError::SessionNotFound.into_response();
     };
     let stored = call_object(&ctx.env, &id, Method::Get, "/audit", None).await?;
-    if stored.status_code() == 404 {
+    if stored.status == 404 {
         return ApiError::SessionNotFound.into_response();
     }
-    let body: serde_json::Value = crate::body::json(&stored).await?;
+    let body: serde_json::Value = stored.json()?;
     let mut response = Response::from_json(&body)?;
     response.headers_mut().set("Cache-Control", "no-store")?;
     Ok(response)

@@ -94,7 +94,7 @@ pub(crate) async fn queue_in_object(state: &State, refunds: Vec<(PaymentSummary,
         return Ok(());
     }
     let storage = state.storage();
-    let mut tasks: Vec<Task> = storage.get(KEY).await?.unwrap_or_default();
+    let mut tasks: Vec<Task> = crate::stored::get(&storage, KEY).await?.unwrap_or_default();
     let mut entries = Vec::new();
     for (payment, amount) in refunds {
         let Some(out_refund_no) = refund_number(&payment.out_trade_no) else {
@@ -107,7 +107,7 @@ pub(crate) async fn queue_in_object(state: &State, refunds: Vec<(PaymentSummary,
         entries.push(Entry::new("duplicate.refund_queued", Some(&payment.out_trade_no), Some(payment.method.as_str().to_owned())));
         tasks.push(Task { out_refund_no, payment, amount, stage: Stage::Queued, tries: 0, next_at_ms: now_ms(), queued_at: crate::now() });
     }
-    storage.put(KEY, &tasks).await?;
+    crate::stored::put(&storage, KEY, &tasks).await?;
     audit::append(&storage, entries).await?;
     storage.set_alarm(std::time::Duration::from_millis(0)).await
 }
@@ -116,7 +116,7 @@ pub(crate) async fn queue_in_object(state: &State, refunds: Vec<(PaymentSummary,
 /// still to retry. Runs after the other alarm work, so it only ever brings the alarm forward.
 pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result<()> {
     let storage = object.state.storage();
-    let mut tasks: Vec<Task> = storage.get(KEY).await?.unwrap_or_default();
+    let mut tasks: Vec<Task> = crate::stored::get(&storage, KEY).await?.unwrap_or_default();
     if !tasks.iter().any(|t| t.stage == Stage::Queued) {
         return Ok(());
     }
@@ -149,7 +149,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
         }
         entries.push(Entry::new(&format!("duplicate.refund_{}", task.stage.as_str()), Some(no), None));
     }
-    storage.put(KEY, &tasks).await?;
+    crate::stored::put(&storage, KEY, &tasks).await?;
     audit::append(&storage, entries).await?;
     if let Some(next) = tasks.iter().filter(|t| t.stage == Stage::Queued).map(|t| t.next_at_ms).min() {
         let existing = storage.get_alarm().await?.and_then(|t| u64::try_from(t).ok());
@@ -164,14 +164,14 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
 /// submitted duplicate refund ended. `200` when it is one of this session's (recorded once).
 pub(crate) async fn outcome_in_object(state: &State, out_refund_no: &OutRefundNo, succeeded: bool) -> Result<Response> {
     let storage = state.storage();
-    let mut tasks: Vec<Task> = storage.get(KEY).await?.unwrap_or_default();
+    let mut tasks: Vec<Task> = crate::stored::get(&storage, KEY).await?.unwrap_or_default();
     let Some(task) = tasks.iter_mut().find(|t| &t.out_refund_no == out_refund_no) else {
         return Ok(Response::empty()?.with_status(404));
     };
     if matches!(task.stage, Stage::Queued | Stage::Submitted) {
         task.stage = if succeeded { Stage::Refunded } else { Stage::Failed };
         let entry = Entry::new(&format!("duplicate.refund_{}", task.stage.as_str()), Some(&task.payment.out_trade_no), Some("callback".to_owned()));
-        storage.put(KEY, &tasks).await?;
+        crate::stored::put(&storage, KEY, &tasks).await?;
         audit::append(&storage, vec![entry]).await?;
     }
     Response::empty()

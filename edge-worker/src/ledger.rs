@@ -110,7 +110,7 @@ pub(crate) async fn pending_with(storage: &Storage, env: &Env, rows: Vec<Row>) -
     if rows.is_empty() || !configured(env) {
         return Ok(None);
     }
-    let mut pending: Vec<Row> = storage.get(PENDING).await?.unwrap_or_default();
+    let mut pending: Vec<Row> = crate::stored::get(storage, PENDING).await?.unwrap_or_default();
     pending.extend(rows);
     if pending.len() > MAX_PENDING {
         // D1 has been unreachable for a long time: keep the newest (the object keeps the truth).
@@ -151,7 +151,7 @@ pub(crate) async fn flush(storage: Storage, env: Env) -> Result<()> {
     let Ok(db) = env.d1(BINDING) else {
         return Ok(());
     };
-    let pending: Vec<Row> = storage.get(PENDING).await?.unwrap_or_default();
+    let pending: Vec<Row> = crate::stored::get(&storage, PENDING).await?.unwrap_or_default();
     if pending.is_empty() {
         return Ok(());
     }
@@ -165,12 +165,12 @@ pub(crate) async fn flush(storage: Storage, env: Env) -> Result<()> {
         return copied;
     }
     // Rows added while the copy ran stay for the next one.
-    let mut now_pending: Vec<Row> = storage.get(PENDING).await?.unwrap_or_default();
+    let mut now_pending: Vec<Row> = crate::stored::get(&storage, PENDING).await?.unwrap_or_default();
     now_pending.retain(|r| !pending.iter().any(|done| done.key == r.key));
     if now_pending.is_empty() {
         storage.delete(PENDING).await?;
     } else {
-        storage.put(PENDING, &now_pending).await?;
+        crate::stored::put(&storage, PENDING, &now_pending).await?;
     }
     Ok(())
 }

@@ -197,7 +197,7 @@ async fn paid(
         "provider_transaction_id": transaction, "paid_at": paid_at.unwrap_or(now), "now": now,
     });
     let response = call_object(env, session, Method::Post, "/op", Some(op.to_string())).await?;
-    Ok(response.status_code() == 200)
+    Ok(response.status == 200)
 }
 
 /// A `REFUND.*` callback (the payment path refused it as not a payment): verified again as a
@@ -233,7 +233,7 @@ async fn refund_outcome(env: &Env, out_refund_no: Option<&str>, succeeded: bool)
     if let (Some(session), Ok(no)) = (crate::duplicates::session_of_refund(no), payment_core::ids::OutRefundNo::new(no)) {
         // The refund of a duplicate payment (see [`crate::duplicates`]).
         let op = serde_json::json!({ "op": "duplicate_refund_outcome", "out_refund_no": no, "succeeded": succeeded });
-        return Ok(call_object(env, &session, Method::Post, "/op", Some(op.to_string())).await?.status_code() == 200);
+        return Ok(call_object(env, &session, Method::Post, "/op", Some(op.to_string())).await?.status == 200);
     }
     let (Some(session), Ok(no)) = (refund::session_of_refund(no), payment_core::ids::OutRefundNo::new(no)) else {
         // Not one of ours (e.g. made in the provider's console): acknowledged, nothing to record.

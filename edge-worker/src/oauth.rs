@@ -312,12 +312,12 @@ pub(crate) async fn callback(req: Request, ctx: RouteContext<Config>) -> Result<
     };
     let op = serde_json::json!({ "op": "oauth_finish", "nonce": nonce, "openid": sealed, "now": now });
     let finished = call_object(&ctx.env, &session, Method::Post, "/op", Some(op.to_string())).await?;
-    match finished.status_code() {
+    match finished.status {
         200 => {}
         404 => return ApiError::SessionNotFound.into_response(),
         _ => return ApiError::InvalidRequest(STATE_REFUSED).into_response(),
     }
-    let page = crate::body::json::<Finished>(&finished).await?.page;
+    let page = finished.json::<Finished>()?.page;
     if !(page.starts_with("https://") || page.starts_with("http://")) {
         return ApiError::InvalidRequest(STATE_REFUSED).into_response();
     }

@@ -92,8 +92,8 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
     let mut op = serde_json::to_value(&op)?;
     op["op"] = "pay".into();
     let answer = call_object(&ctx.env, &id, Method::Post, "/op", Some(op.to_string())).await?;
-    let status = answer.status_code();
-    let bytes = crate::body::bytes(&answer).await?;
+    let status = answer.status;
+    let bytes = answer.body;
     if status == 404 && bytes.is_empty() {
         return ApiError::SessionNotFound.into_response();
     }

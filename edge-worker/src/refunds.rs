@@ -64,7 +64,7 @@ fn refused(body: serde_json::Value) -> Result<Response> {
 /// (409 `{"refused": "idempotency_conflict" | "not_refundable" | "amount" | "refund_refused"}`).
 pub(crate) async fn request_in_object(object: &SessionObject, record: SessionRecord, request: RefundRequestEntry, now: u64) -> Result<Response> {
     let storage = object.state.storage();
-    let mut entries: BTreeMap<String, RefundRequestEntry> = storage.get(REFUND_REQUESTS).await?.unwrap_or_default();
+    let mut entries: BTreeMap<String, RefundRequestEntry> = crate::stored::get(&storage, REFUND_REQUESTS).await?.unwrap_or_default();
     if let Some(existing) = entries.get(&request.refund_id) {
         if existing.request_hash != request.request_hash {
             return refused(serde_json::json!({ "refused": "idempotency_conflict" }));
@@ -82,7 +82,7 @@ pub(crate) async fn request_in_object(object: &SessionObject, record: SessionRec
     match object.transition(record, command, now).await? {
         Ok(record) => {
             entries.insert(request.refund_id.clone(), request.clone());
-            storage.put(REFUND_REQUESTS, &entries).await?;
+            crate::stored::put(&storage, REFUND_REQUESTS, &entries).await?;
             Ok(Response::from_json(&ObjectAnswer { record, entry: request })?.with_status(201))
         }
         Err(_) => refused(serde_json::json!({ "refused": "refund_refused" })),
@@ -92,10 +92,10 @@ pub(crate) async fn request_in_object(object: &SessionObject, record: SessionRec
 /// In the session's Durable Object: the provider took the refund `refund_id`.
 pub(crate) async fn submitted_in_object(state: &State, refund_id: &str) -> Result<Response> {
     let storage = state.storage();
-    let mut entries: BTreeMap<String, RefundRequestEntry> = storage.get(REFUND_REQUESTS).await?.unwrap_or_default();
+    let mut entries: BTreeMap<String, RefundRequestEntry> = crate::stored::get(&storage, REFUND_REQUESTS).await?.unwrap_or_default();
     if let Some(entry) = entries.get_mut(refund_id) {
         entry.submitted = true;
-        storage.put(REFUND_REQUESTS, &entries).await?;
+        crate::stored::put(&storage, REFUND_REQUESTS, &entries).await?;
     }
     Response::empty()
 }
@@ -142,10 +142,10 @@ fn status_of(record: &SessionRecord, out_refund_no: &OutRefundNo) -> Option<Refu
 /// Sends a refund op to the session's object; the record after it, when it answered one.
 async fn refund_op(env: &Env, session: &SessionId, op: serde_json::Value) -> Result<Option<SessionRecord>> {
     let response = call_object(env, session, Method::Post, "/op", Some(op.to_string())).await?;
-    if response.status_code() != 200 {
+    if response.status != 200 {
         return Ok(None);
     }
-    Ok(crate::body::json::<SessionRecord>(&response).await.ok())
+    Ok(response.json::<SessionRecord>().ok())
 }
 
 /// Records a provider's verdict on a refund (callbacks and synchronous answers alike); `true`
@@ -189,7 +189,7 @@ async fn submit_pending(env: &Env, record: &SessionRecord, entry: &RefundRequest
     record_outcome(env, id, &entry.out_refund_no, succeeded).await?;
     // A callback may have raced the answer: the object's state is the truth.
     let stored = call_object(env, id, Method::Get, "/record", None).await?;
-    let status = crate::body::json::<SessionRecord>(&stored).await.ok().and_then(|r| status_of(&r, &entry.out_refund_no));
+    let status = stored.json::<SessionRecord>().ok().and_then(|r| status_of(&r, &entry.out_refund_no));
     Ok(Ok(status.unwrap_or(if succeeded { RefundStatus::Succeeded } else { RefundStatus::Failed })))
 }
 
@@ -227,10 +227,10 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
     let op = serde_json::json!({ "op": "request_refund", "request": entry, "now": crate::now() });
     let env = &ctx.env;
     let stored = call_object(env, &request.session_id, Method::Post, "/op", Some(op.to_string())).await?;
-    let created = match stored.status_code() {
+    let created = match stored.status {
         404 => return ApiError::SessionNotFound.into_response(),
         409 => {
-            let refusal: serde_json::Value = crate::body::json(&stored).await?;
+            let refusal: serde_json::Value = stored.json()?;
             return match refusal["refused"].as_str().unwrap_or_default() {
                 "idempotency_conflict" => ApiError::RefundIdConflict,
                 "amount" => ApiError::RefundTooLarge { refundable: refusal["refundable"].as_u64().unwrap_or(0) },
@@ -240,7 +240,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         }
         status => status == 201,
     };
-    let ObjectAnswer { record, entry } = crate::body::json(&stored).await?;
+    let ObjectAnswer { record, entry } = stored.json()?;
     let mut status = status_of(&record, &entry.out_refund_no).unwrap_or(RefundStatus::Pending);
     if status == RefundStatus::Pending && !entry.submitted {
         status = match submit_pending(env, &record, &entry).await? {

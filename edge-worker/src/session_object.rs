@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
 use crate::providers::NextAction;
+use crate::stored;
 
 /// What the worker stores for a session: the core's state machine and what the widget shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,16 +143,13 @@ impl DurableObject for SessionObject {
                         // alarm copies the row to D1 within a second (not in this request, while
                         // the merchant's page that asked for the session is loading).
                         let ledger = crate::ledger::pending_with(&storage, &self.env, vec![crate::ledger::created(&record.session)?]).await?;
-                        #[derive(Serialize)]
-                        struct Created<'a> {
-                            record: &'a SessionRecord,
-                            audit: Vec<crate::audit::Entry>,
-                            #[serde(rename = "ledger_pending", skip_serializing_if = "Option::is_none")]
-                            ledger: Option<&'a Vec<crate::ledger::Row>>,
-                        }
                         *self.record.borrow_mut() = Some(record.clone());
                         let audit = vec![crate::audit::Entry::new("session.created", None, None)];
-                        storage.put_multiple(Created { record: &record, audit, ledger: ledger.as_ref() }).await?;
+                        let mut values = vec![(RECORD, stored::text(&record)?), (crate::audit::KEY, stored::text(&audit)?)];
+                        if let Some(rows) = &ledger {
+                            values.push((crate::ledger::PENDING, stored::text(rows)?));
+                        }
+                        stored::put_all(&storage, &values).await?;
                         crate::providers::query::schedule(&self.state, &record).await?;
                         if ledger.is_some() {
                             crate::ledger::alarm_within(&storage, crate::ledger::COPY_CREATED_WITHIN_MS).await?;
@@ -178,7 +176,7 @@ impl DurableObject for SessionObject {
                 None => Ok(Response::empty()?.with_status(404)),
             },
             (Method::Get, "/outbox") => {
-                let outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
+                let outbox: Vec<OutboxEntry> = stored::get(&storage, OUTBOX).await?.unwrap_or_default();
                 Response::from_json(&outbox)
             }
             _ => Ok(Response::empty()?.with_status(404)),
@@ -209,7 +207,7 @@ impl SessionObject {
         if let Some(record) = self.record.borrow().as_ref() {
             return Ok(Some(record.clone()));
         }
-        let stored = self.state.storage().get::<SessionRecord>(RECORD).await?;
+        let stored = stored::get::<SessionRecord>(&self.state.storage(), RECORD).await?;
         if let Some(record) = &stored {
             *self.record.borrow_mut() = Some(record.clone());
         }
@@ -219,7 +217,7 @@ impl SessionObject {
     /// Writes the record (and this instance's copy first, as the storage's cache is).
     pub(crate) async fn store_record(&self, record: &SessionRecord) -> Result<()> {
         *self.record.borrow_mut() = Some(record.clone());
-        self.state.storage().put(RECORD, record).await
+        stored::put(&self.state.storage(), RECORD, record).await
     }
 
     /// The stored record, expired first when it is unpaid past its expiry.
@@ -246,7 +244,7 @@ impl SessionObject {
         let (mut closes, mut queued, mut duplicates) = (Vec::new(), Vec::new(), Vec::new());
         record.session = session;
         let storage = self.state.storage();
-        let mut outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
+        let mut outbox: Vec<OutboxEntry> = stored::get(&storage, OUTBOX).await?.unwrap_or_default();
         let mut emitted = false;
         for effect in effects {
             match effect {
@@ -268,15 +266,12 @@ impl SessionObject {
         // The record and its events are stored in one write: no transition without its events.
         // … and so are its ledger rows (the alarm copies them to D1, see [`crate::ledger`]).
         let ledger = crate::ledger::pending_with(&storage, &self.env, vec![ledger_row]).await?;
-        #[derive(Serialize)]
-        struct Both<'a> {
-            record: &'a SessionRecord,
-            outbox: &'a Vec<OutboxEntry>,
-            #[serde(rename = "ledger_pending", skip_serializing_if = "Option::is_none")]
-            ledger: Option<&'a Vec<crate::ledger::Row>>,
-        }
         *self.record.borrow_mut() = Some(record.clone());
-        storage.put_multiple(Both { record: &record, outbox: &outbox, ledger: ledger.as_ref() }).await?;
+        let mut values = vec![(RECORD, stored::text(&record)?), (OUTBOX, stored::text(&outbox)?)];
+        if let Some(rows) = &ledger {
+            values.push((crate::ledger::PENDING, stored::text(rows)?));
+        }
+        stored::put_all(&storage, &values).await?;
         if emitted {
             storage.set_alarm(std::time::Duration::from_millis(0)).await?;
         }
@@ -359,7 +354,7 @@ impl SessionObject {
     /// schedules the next try of those that failed.
     async fn deliver(&self) -> Result<()> {
         let storage = self.state.storage();
-        let mut outbox: Vec<OutboxEntry> = storage.get(OUTBOX).await?.unwrap_or_default();
+        let mut outbox: Vec<OutboxEntry> = stored::get(&storage, OUTBOX).await?.unwrap_or_default();
         let now_ms = worker::Date::now().as_millis();
         let mut deliveries = Vec::new();
         for entry in outbox.iter_mut().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
@@ -384,7 +379,7 @@ impl SessionObject {
             };
         }
         if !deliveries.is_empty() {
-            storage.put(OUTBOX, &outbox).await?;
+            stored::put(&storage, OUTBOX, &outbox).await?;
             crate::audit::append(&storage, deliveries).await?;
         }
         if let Some(next) = outbox.iter().filter_map(|e| e.next_at_ms).min() {

@@ -13,7 +13,7 @@ use payment_core::session::{check_client_secret, derive_client_secret, NewSessio
 use payment_core::wechatpay::model::OpenId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use worker::{Env, Method, Request, RequestInit, Response, Result, RouteContext};
+use worker::{Env, Method, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -139,14 +139,10 @@ fn session_stub(env: &Env, id: &SessionId) -> Result<worker::Stub> {
 }
 
 /// Calls the session's Durable Object.
-pub(crate) async fn call_object(env: &Env, id: &SessionId, method: Method, path: &str, body: Option<String>) -> Result<Response> {
-    let mut init = RequestInit::new();
-    init.with_method(method);
-    if let Some(body) = body {
-        init.with_body(Some(body.into()));
-    }
-    let request = Request::new_with_init(&format!("https://session{path}"), &init)?;
-    session_stub(env, id)?.fetch_with_request(request).await
+pub(crate) async fn call_object(env: &Env, id: &SessionId, method: Method, path: &str, body: Option<String>) -> Result<crate::http::Reply> {
+    let stub = session_stub(env, id)?.into_rpc::<crate::http::ObjectStub>();
+    let request = crate::http::Outgoing { method: method.as_ref(), headers: &[], body: body.as_deref().map(str::as_bytes), timeout_ms: None };
+    Ok(crate::http::send_to_object(&stub, &format!("https://session{path}"), &request).await?)
 }
 
 /// `POST /v1/sessions`: the merchant backend creates a checkout session.
@@ -235,10 +231,10 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
         wechat,
     };
     let stored = call_object(&ctx.env, &id, Method::Post, "/create", Some(serde_json::to_string(&record)?)).await?;
-    if stored.status_code() == 409 {
+    if stored.status == 409 {
         return ApiError::IdempotencyConflict.into_response();
     }
-    let record: SessionRecord = crate::body::json(&stored).await?;
+    let record: SessionRecord = stored.json()?;
     let client_secret = derive_client_secret(&key, &id).await.map_err(|_| worker::Error::RustError("hmac".into()))?;
     let session = &record.session;
     let mut body = serde_json::json!({
@@ -301,10 +297,10 @@ pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Respo
         return e.into_response();
     }
     let stored = call_object(&ctx.env, &id, Method::Get, "/record", None).await?;
-    if stored.status_code() == 404 {
+    if stored.status == 404 {
         return ApiError::SessionNotFound.into_response();
     }
-    let record: SessionRecord = crate::body::json(&stored).await?;
+    let record: SessionRecord = stored.json()?;
     // While processing, ask the provider itself (rate-limited): a lost callback must not hide a payment.
     let record = crate::providers::query::refresh(&ctx.env, &id, record).await?;
     let mut response = Response::from_json(&view(&record, &detect_caller(&req)))?;

@@ -39,7 +39,7 @@ pub(crate) async fn run(env: &Env) -> Result<usize> {
         let Ok(id) = SessionId::new(row.session_id) else { continue };
         let answer = crate::sessions::call_object(env, &id, Method::Post, "/op", Some(r#"{"op":"sweep"}"#.to_owned())).await;
         match answer {
-            Ok(response) if response.status_code() == 200 => visited += 1,
+            Ok(response) if response.status == 200 => visited += 1,
             _ => crate::log::line("warn", "sweep.visit_failed", &[("session_id", id.as_str().into())]),
         }
     }

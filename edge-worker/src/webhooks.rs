@@ -3,7 +3,7 @@
 
 use payment_core::event::Event;
 use payment_core::webhook::{sign_headers, WebhookSecret};
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::Env;
 
 use crate::providers::setting;
 use crate::webcrypto::HmacKey;
@@ -21,15 +21,8 @@ async fn try_send(env: &Env, event: &Event) -> Option<u16> {
     let key = HmacKey::import(secret.key_bytes()).await.ok()?;
     let body = serde_json::to_vec(event).ok()?;
     let signed = sign_headers(&key, event.id.as_str(), crate::now(), &body).await.ok()?;
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/json").ok()?;
-    for (name, value) in signed.pairs() {
-        headers.set(name, value).ok()?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    init.with_headers(headers);
-    init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-    let request = Request::new_with_init(&url, &init).ok()?;
-    Fetch::Request(request).send().await.ok().map(|r| r.status_code())
+    let mut headers = vec![("Content-Type", "application/json")];
+    headers.extend(signed.pairs());
+    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(&body), timeout_ms: None };
+    crate::http::send(&url, &outgoing).await.ok().map(|reply| reply.status)
 }

@@ -8,7 +8,7 @@ use payment_core::alipay::{
 use payment_core::ids::AppId;
 use payment_core::keys::{private_key_pkcs8_der, public_key_spki_der};
 use payment_core::method::PaymentMethod;
-use worker::{Env, Fetch, Headers, Method as HttpMethod, Request as HttpRequest, RequestInit};
+use worker::Env;
 
 use super::{public_url, setting, Attempt, NextAction, ProviderError};
 use crate::webcrypto::{RsaSigningKey, RsaVerifyingKey};
@@ -82,18 +82,13 @@ pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<Nex
         return Ok(NextAction::Redirect { url: signed.page_url() });
     }
     let post = signed.post();
-    let mut init = RequestInit::new();
-    init.with_method(HttpMethod::Post);
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8").map_err(|_| ProviderError::Unavailable)?;
-    init.with_headers(headers);
-    init.with_body(Some(post.body.into()));
-    let request = HttpRequest::new_with_init(&post.url, &init).map_err(|_| ProviderError::Unavailable)?;
-    let response = Fetch::Request(request).send().await.map_err(|_| ProviderError::Unavailable)?;
-    if response.status_code() >= 500 {
+    let headers = [("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")];
+    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(post.body.as_bytes()), timeout_ms: None };
+    let reply = crate::http::send(&post.url, &outgoing).await.map_err(|_| ProviderError::Unavailable)?;
+    if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
     }
-    let raw = crate::body::text(&response).await.map_err(|_| ProviderError::Unavailable)?;
+    let raw = String::from_utf8(reply.body).map_err(|_| ProviderError::Unavailable)?;
     match verify_response::<PrecreateResponse>(&raw, Method::Precreate, &settings.verifier()).await {
         Ok(Outcome::Success(answer)) if &answer.out_trade_no == attempt.out_trade_no => {
             Ok(NextAction::Qr { data: answer.qr_code, expires_at: session.expires_at() })

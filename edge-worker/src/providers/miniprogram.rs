@@ -70,8 +70,8 @@ pub(crate) async fn pay(mut req: worker::Request, ctx: worker::RouteContext<crat
     }
     let op = serde_json::json!({ "op": "miniprogram_pay", "openid": body.openid, "now": crate::now() });
     let answer = crate::sessions::call_object(&ctx.env, &id, worker::Method::Post, "/op", Some(op.to_string())).await?;
-    let status = answer.status_code();
-    let bytes = crate::body::bytes(&answer).await?;
+    let status = answer.status;
+    let bytes = answer.body;
     if status == 404 && bytes.is_empty() {
         return ApiError::SessionNotFound.into_response();
     }

@@ -23,7 +23,7 @@ use payment_core::wechatpay::notify::{parse_notification, ApiV3Key, Notification
 use payment_core::wechatpay::sign::{authorization, Request as SignedRequest};
 use payment_core::wechatpay::verify::{platform_certificates, verify_response, WechatpayHeaders};
 use payment_core::wechatpay::{jsapi_params, JsapiParams, API_BASE_URL};
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Url};
+use worker::{Env, Headers, Method, Url};
 
 use super::{public_url, setting, Attempt, NextAction, ProviderError};
 use crate::webcrypto::{random_bytes, AesGcmKey, RsaSigningKey, RsaVerifyingKey};
@@ -145,29 +145,18 @@ impl Settings {
         let authorization = authorization(&key, &self.mchid, &self.merchant_serial, &signed, now, &nonce)
             .await
             .map_err(|_| ProviderError::NotConfigured)?;
-        let headers = Headers::new();
-        let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| ProviderError::Unavailable);
-        set("Authorization", &authorization)?;
-        set("Accept", "application/json")?;
+        let user_agent = concat!("edgepay-worker/", env!("CARGO_PKG_VERSION"));
+        let mut headers = vec![("Authorization", authorization.as_str()), ("Accept", "application/json"), ("User-Agent", user_agent)];
         if body.is_some() {
-            set("Content-Type", "application/json")?;
+            headers.push(("Content-Type", "application/json"));
         }
-        set("User-Agent", concat!("edgepay-worker/", env!("CARGO_PKG_VERSION")))?;
-        let mut init = RequestInit::new();
-        init.with_method(method);
-        init.with_headers(headers);
-        if let Some(body) = body {
-            init.with_body(Some(body.into()));
-        }
-        let request = Request::new_with_init(&format!("{}{target}", self.origin), &init).map_err(|_| ProviderError::Unavailable)?;
-        let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS));
-        let response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ProviderError::Unavailable)?;
-        let status = response.status_code();
-        let raw = crate::body::bytes(&response).await.map_err(|_| ProviderError::Unavailable)?;
+        let outgoing = crate::http::Outgoing { method: method.as_ref(), headers: &headers, body: body.map(str::as_bytes), timeout_ms: Some(TIMEOUT_MS) };
+        let reply = crate::http::send(&format!("{}{target}", self.origin), &outgoing).await.map_err(|_| ProviderError::Unavailable)?;
+        let (status, raw) = (reply.status, &reply.body);
         // Errors are signed too: an answer that does not verify is not WeChat Pay's, whatever its status.
-        let headers = signature_headers(response.headers()).ok_or(ProviderError::Unavailable)?;
-        verify_response(&headers, &raw, &self.platform_keys, now).await.map_err(|_| ProviderError::Unavailable)?;
-        Ok((status, raw))
+        let headers = WechatpayHeaders::from_lookup(|name| reply.header(name)).map_err(|_| ProviderError::Unavailable)?;
+        verify_response(&headers, raw, &self.platform_keys, now).await.map_err(|_| ProviderError::Unavailable)?;
+        Ok((status, reply.body))
     }
 }
 

@@ -141,10 +141,10 @@ pub(crate) async fn refresh(env: &Env, id: &SessionId, record: SessionRecord) ->
     let now_ms = worker::Date::now().as_millis();
     let slot = serde_json::json!({ "op": "query_slot", "now_ms": now_ms });
     let answer = call_object(env, id, Method::Post, "/op", Some(slot.to_string())).await?;
-    if answer.status_code() != 200 {
+    if answer.status != 200 {
         return Ok(record);
     }
-    let targets: Vec<Target> = crate::body::json(&answer).await?;
+    let targets: Vec<Target> = answer.json()?;
     let mut latest = record;
     for target in targets {
         let now = crate::now();
@@ -152,8 +152,8 @@ pub(crate) async fn refresh(env: &Env, id: &SessionId, record: SessionRecord) ->
         let op = serde_json::json!({ "op": "query_result", "out_trade_no": target.out_trade_no, "outcome": outcome.as_ref().ok(),
             "error": outcome.as_ref().err(), "now": now });
         let applied = call_object(env, id, Method::Post, "/op", Some(op.to_string())).await?;
-        if applied.status_code() == 200 {
-            latest = crate::body::json(&applied).await?;
+        if applied.status == 200 {
+            latest = applied.json()?;
         }
     }
     Ok(latest)
@@ -212,8 +212,8 @@ fn next_query_ms(record: &SessionRecord, queried_at: u64) -> Option<u64> {
 /// its expiry while unpaid, the next query while processing, the next close.
 pub(crate) async fn schedule(state: &State, record: &SessionRecord) -> Result<()> {
     let storage = state.storage();
-    let queried_at: u64 = storage.get(QUERIED_AT).await?.unwrap_or(0);
-    let closing: Vec<CloseTask> = storage.get(CLOSING).await?.unwrap_or_default();
+    let queried_at: u64 = crate::stored::get(&storage, QUERIED_AT).await?.unwrap_or(0);
+    let closing: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
     let unpaid = matches!(record.session.status(), Status::Open | Status::Processing);
     let existing = storage.get_alarm().await?.and_then(|t| u64::try_from(t).ok());
     let next = [
@@ -254,13 +254,13 @@ pub(crate) async fn after_transition(
     }];
     entries.extend(events.into_iter().map(|t| Entry::new("event.queued", None, Some(t.to_owned()))));
     if !closes.is_empty() {
-        let mut closing: Vec<CloseTask> = storage.get(CLOSING).await?.unwrap_or_default();
+        let mut closing: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
         for (out_trade_no, method) in closes {
             let started_at = record.session.attempts().iter().find(|a| a.out_trade_no == out_trade_no).map_or(0, |a| a.started_at);
             entries.push(Entry::new("close.queued", Some(&out_trade_no), Some(method.as_str().to_owned())));
             closing.push(CloseTask { target: Target { out_trade_no, method, started_at }, tries: 0, next_at_ms: now_ms() });
         }
-        storage.put(CLOSING, &closing).await?;
+        crate::stored::put(&storage, CLOSING, &closing).await?;
     }
     audit::append(&storage, entries).await?;
     schedule(state, record).await
@@ -270,11 +270,11 @@ pub(crate) async fn after_transition(
 /// ago (or is not processing). Taking a slot counts as a query.
 pub(crate) async fn slot_in_object(state: &State, record: &SessionRecord, now_ms: u64) -> Result<Response> {
     let storage = state.storage();
-    let queried_at: u64 = storage.get(QUERIED_AT).await?.unwrap_or(0);
+    let queried_at: u64 = crate::stored::get(&storage, QUERIED_AT).await?.unwrap_or(0);
     if record.session.status() != Status::Processing || now_ms < queried_at.saturating_add(MIN_QUERY_INTERVAL_MS) {
         return Response::from_json(&Vec::<Target>::new());
     }
-    storage.put(QUERIED_AT, now_ms).await?;
+    crate::stored::put(&storage, QUERIED_AT, &now_ms).await?;
     Response::from_json(&pending(record))
 }
 
@@ -325,7 +325,7 @@ async fn apply_result(
 /// then the next alarm. The caller has delivered due webhooks first.
 pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result<()> {
     let storage = object.state.storage();
-    let closing: Vec<CloseTask> = storage.get(CLOSING).await?.unwrap_or_default();
+    let closing: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
     let processed = closing.len();
     let now = crate::now();
     let mut left = Vec::new();
@@ -358,16 +358,16 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
     }
     if processed > 0 {
         // Closes queued meanwhile (by a duplicate found above) stay queued.
-        let queued: Vec<CloseTask> = storage.get(CLOSING).await?.unwrap_or_default();
+        let queued: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
         left.extend(queued.into_iter().skip(processed));
-        storage.put(CLOSING, &left).await?;
+        crate::stored::put(&storage, CLOSING, &left).await?;
     }
 
     // Loading expires an unpaid session past its expiry.
     let Some(mut record) = object.load().await? else {
         return Ok(());
     };
-    let queried_at: u64 = storage.get(QUERIED_AT).await?.unwrap_or(0);
+    let queried_at: u64 = crate::stored::get(&storage, QUERIED_AT).await?.unwrap_or(0);
     if next_query_ms(&record, queried_at).is_some_and(|t| t <= now_ms()) {
         record = query_pending(object, env, record, "alarm.query").await?;
     }
@@ -378,7 +378,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
 /// what the providers say.
 async fn query_pending(object: &SessionObject, env: &Env, mut record: SessionRecord, kind: &str) -> Result<SessionRecord> {
     let storage = object.state.storage();
-    storage.put(QUERIED_AT, now_ms()).await?;
+    crate::stored::put(&storage, QUERIED_AT, &now_ms()).await?;
     audit::append(&storage, vec![Entry::new(kind, None, None)]).await?;
     for target in pending(&record) {
         let outcome = query(env, &target, crate::now()).await.map_err(|e| error_code(e).to_owned());
@@ -391,7 +391,7 @@ async fn query_pending(object: &SessionObject, env: &Env, mut record: SessionRec
 /// providers now (unless it was queried in the last 3 s); expiry happened on loading; the alarm
 /// is set again from what the session needs, in case it was lost.
 pub(crate) async fn sweep_in_object(object: &SessionObject, env: &Env, record: SessionRecord) -> Result<SessionRecord> {
-    let queried_at: u64 = object.state.storage().get(QUERIED_AT).await?.unwrap_or(0);
+    let queried_at: u64 = crate::stored::get(&object.state.storage(), QUERIED_AT).await?.unwrap_or(0);
     let due = record.session.status() == Status::Processing && now_ms() >= queried_at.saturating_add(MIN_QUERY_INTERVAL_MS);
     let record = if due { query_pending(object, env, record, "sweep.query").await? } else { record };
     schedule(&object.state, &record).await?;

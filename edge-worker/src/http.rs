@@ -1,0 +1,118 @@
+//! Outgoing requests (to the providers, the merchant's webhook and the session's Durable Object)
+//! with one JavaScript call to make them and one to read the answer.
+//!
+//! `worker::Fetch` builds a `worker::Request` from a `worker::RequestInit` (two more JavaScript
+//! objects), converts the answer into a `worker::Response` (its headers, `cf`, WebSocket and body
+//! read one call each) and, to read the body, converts that back into a new JavaScript `Response`.
+//! On a pay, that traffic cost more CPU than the request itself; here the answer's status, the
+//! headers asked for and the body are read straight from the `Response`.
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, RequestInit};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch(url, init)`.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+
+    /// A Durable Object stub (`fetch(url, init)`).
+    #[derive(Debug)]
+    pub(crate) type ObjectStub;
+    #[wasm_bindgen(method, js_name = fetch)]
+    fn fetch(this: &ObjectStub, url: &str, init: &RequestInit) -> Promise;
+}
+
+/// Why a request has no answer (no detail: the callers map it to their own errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Failed;
+
+/// A request to send.
+#[derive(Debug)]
+pub(crate) struct Outgoing<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) headers: &'a [(&'a str, &'a str)],
+    pub(crate) body: Option<&'a [u8]>,
+    /// Aborted after this many milliseconds (`AbortSignal.timeout`).
+    pub(crate) timeout_ms: Option<u32>,
+}
+
+impl Outgoing<'_> {
+    fn init(&self) -> Result<RequestInit, Failed> {
+        let init = RequestInit::new();
+        init.set_method(self.method);
+        if !self.headers.is_empty() {
+            let headers = Headers::new().map_err(|_| Failed)?;
+            for (name, value) in self.headers {
+                headers.set(name, value).map_err(|_| Failed)?;
+            }
+            init.set_headers(&headers);
+        }
+        if let Some(body) = self.body {
+            init.set_body(&Uint8Array::from(body));
+        }
+        if let Some(ms) = self.timeout_ms {
+            init.set_signal(Some(&AbortSignal::timeout_with_u32(ms)));
+        }
+        Ok(init)
+    }
+}
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    headers: Headers,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    /// The header `name` (several of the same name joined by ", ", as `Headers.get` does).
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
+
+    /// The body as JSON.
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> worker::Result<T> {
+        Ok(serde_json::from_slice(&self.body)?)
+    }
+}
+
+/// Sends `request` to `url`.
+pub(crate) async fn send(url: &str, request: &Outgoing<'_>) -> Result<Reply, Failed> {
+    read(global_fetch(url, &request.init()?)).await
+}
+
+/// Sends `request` to the Durable Object behind `stub` (`url`'s host is not used).
+pub(crate) async fn send_to_object(
+    stub: &ObjectStub,
+    url: &str,
+    request: &Outgoing<'_>,
+) -> Result<Reply, Failed> {
+    read(stub.fetch(url, &request.init()?)).await
+}
+
+async fn read(answer: Promise) -> Result<Reply, Failed> {
+    let response: web_sys::Response = JsFuture::from(answer)
+        .await
+        .map_err(|_| Failed)?
+        .dyn_into()
+        .map_err(|_| Failed)?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(|_| Failed)?)
+        .await
+        .map_err(|_| Failed)?;
+    Ok(Reply {
+        status: response.status(),
+        headers: response.headers(),
+        body: Uint8Array::new(&buffer).to_vec(),
+    })
+}
+
+impl From<Failed> for worker::Error {
+    fn from(_: Failed) -> Self {
+        Self::RustError("request failed".into())
+    }
+}
