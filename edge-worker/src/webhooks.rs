@@ -23,6 +23,8 @@ async fn try_send(env: &Env, event: &Event) -> Option<u16> {
     let signed = sign_headers(&key, event.id.as_str(), crate::now(), &body).await.ok()?;
     let mut headers = vec![("Content-Type", "application/json")];
     headers.extend(signed.pairs());
-    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(&body), timeout_ms: None };
+    // A merchant endpoint that does not answer within 10 s counts as a failed attempt (status 0),
+    // retried with the others, instead of holding the object's alarm.
+    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(&body), timeout_ms: Some(10_000) };
     crate::http::send(&url, &outgoing).await.ok().map(|reply| reply.status)
 }

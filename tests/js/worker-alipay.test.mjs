@@ -19,11 +19,13 @@ let hooks;
 let received;
 // How many webhook deliveries to answer 500 before answering 204 again (a merchant endpoint down).
 let failWebhooks = 0;
+// How many webhook deliveries to leave unanswered (a merchant endpoint that hangs).
+let hangWebhooks = 0;
 
 before(async () => {
   sandbox = await startSandbox({ name: 'worker-alipay-test', callbackScale: 0.001 });
   const config = await (await fetch(`${sandbox.url}/sandbox/worker-config`)).json();
-  hooks = await startWebhookReceiver(() => (failWebhooks > 0 ? (failWebhooks--, 500) : 204));
+  hooks = await startWebhookReceiver(() => (hangWebhooks > 0 ? (hangWebhooks--, 0) : failWebhooks > 0 ? (failWebhooks--, 500) : 204));
   received = hooks.received;
   ({ mf, url: workerUrl } = await startWorker({
     config,
@@ -124,6 +126,18 @@ test('a merchant endpoint that is down gets the event later, once', async () => 
   new Webhook(WEBHOOK_SECRET).verify(deliveries[1].body, deliveries[1].headers);
 });
 
+test('a merchant endpoint that hangs: the delivery is given up after 10 s and retried, the same event', async () => {
+  hangWebhooks = 1;
+  const session = await createSession({ methods: ['alipay_qr'] });
+  const { body: action } = await pay(session, 'alipay_qr');
+  const order = await sandboxOrderFor(action.data);
+  await fetch(`${sandbox.url}/sandbox/control/orders/alipay/${order.out_trade_no}/pay`, { method: 'POST' });
+  await waitFor(() => eventsFor(session.id).some((r) => r.status === 204), 'the webhook after the hung one', 40_000);
+  const deliveries = eventsFor(session.id);
+  assert.deepEqual(deliveries.map((d) => d.status), [0, 204]);
+  assert.equal(deliveries[0].headers['webhook-id'], deliveries[1].headers['webhook-id'], 'a retry is the same event');
+});
+
 test('a badly signed notification is refused and changes nothing', async () => {
   const { body } = await (await fetch(`${sandbox.url}/sandbox/control/probe`, {
     method: 'POST',
@@ -179,6 +193,17 @@ test('the sandbox failing is a clear retryable error, and the session is not stu
   const failed = await pay(session, 'alipay_qr');
   assert.equal(failed.status, 503);
   assert.deepEqual([failed.body.error.code, failed.body.error.retryable], ['provider_unavailable', true]);
+  assert.equal((await pay(session, 'alipay_qr')).body.type, 'qr');
+});
+
+test('an Alipay gateway that hangs is given up after 10 s: retryable, and the session is not stuck', async () => {
+  const session = await createSession();
+  await fetch(`${sandbox.url}/sandbox/control/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"hang_next":1,"hang_ms":20000,"fault_path":"/gateway.do"}' });
+  const started = Date.now();
+  const hung = await pay(session, 'alipay_qr');
+  assert.equal(hung.status, 503, hung.text);
+  assert.deepEqual([hung.body.error.code, hung.body.error.retryable], ['provider_unavailable', true]);
+  assert.ok(Date.now() - started < 15_000, 'the worker stopped waiting');
   assert.equal((await pay(session, 'alipay_qr')).body.type, 'qr');
 });
 

@@ -39,7 +39,8 @@ export async function waitFor(predicate, what, ms = 10_000, every = 50) {
 
 /**
  * The merchant's webhook endpoint on 127.0.0.1: records every delivery as `{headers, body, status}`
- * in `received` and answers `status()` (204 unless told otherwise, e.g. 500 for "down").
+ * in `received` and answers `status()` (204 unless told otherwise, e.g. 500 for "down"; 0: never
+ * answers, a merchant endpoint that hangs).
  */
 export async function startWebhookReceiver(status = () => 204) {
   const received = [];
@@ -49,14 +50,14 @@ export async function startWebhookReceiver(status = () => 204) {
     req.on('end', () => {
       const code = status();
       received.push({ headers: req.headers, body, status: code });
-      res.writeHead(code).end();
+      if (code !== 0) res.writeHead(code).end();
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${server.address().port}/webhooks/edgepay`,
     received,
-    close: () => new Promise((r) => server.close(r)),
+    close: () => new Promise((r) => (server.close(r), server.closeAllConnections())),
   };
 }
 

@@ -83,7 +83,8 @@ pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<Nex
     }
     let post = signed.post();
     let headers = [("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")];
-    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(post.body.as_bytes()), timeout_ms: None };
+    // Given up after 10 s (as WeChat Pay's calls): the shopper gets a retryable error, not a hang.
+    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(post.body.as_bytes()), timeout_ms: Some(10_000) };
     let reply = crate::http::send(&post.url, &outgoing).await.map_err(|_| ProviderError::Unavailable)?;
     if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
