@@ -86,6 +86,17 @@ pub(crate) async fn send(url: &str, request: &Outgoing<'_>) -> Result<Reply, Fai
     read(global_fetch(url, &request.init()?)).await
 }
 
+/// POSTs a form (`application/x-www-form-urlencoded;charset=utf-8`), given up after 10 s: every
+/// Alipay and UnionPay call (orders, queries, refunds).
+pub(crate) async fn post_form(url: &str, body: &str) -> Result<Reply, Failed> {
+    let headers = [("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")];
+    send(url, &Outgoing { method: "POST", headers: &headers, body: Some(body.as_bytes()), timeout_ms: Some(PROVIDER_TIMEOUT_MS) }).await
+}
+
+/// How long a provider call may take before the worker gives up (a retryable error for the
+/// shopper, a later try for the alarm).
+pub(crate) const PROVIDER_TIMEOUT_MS: u32 = 10_000;
+
 /// Sends `request` to the Durable Object behind `stub` (`url`'s host is not used).
 pub(crate) async fn send_to_object(
     stub: &ObjectStub,

@@ -1,7 +1,6 @@
 //! edgepay's edge worker: a thin `#[event(fetch)]` plus a router whose handlers call `payment-core`.
 
 mod audit;
-mod body;
 mod config;
 mod cors;
 mod duplicates;

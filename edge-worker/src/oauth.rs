@@ -18,7 +18,7 @@ use payment_core::ids::{AppId, SessionId};
 use payment_core::wechatpay::canonical::encode_component;
 use payment_core::wechatpay::model::OpenId;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Fetch, Method, Request, Response, Result, RouteContext};
+use worker::{Env, Method, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -256,13 +256,12 @@ async fn exchange(settings: &Settings, code: &str) -> std::result::Result<OpenId
         encode_component(secret),
         encode_component(code),
     );
-    let request = Request::new(&url, Method::Get).map_err(|_| ApiError::ProviderNotConfigured)?;
-    let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(10_000));
-    let response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ApiError::ProviderUnavailable)?;
-    if response.status_code() != 200 {
+    let request = crate::http::Outgoing { method: "GET", headers: &[], body: None, timeout_ms: Some(crate::http::PROVIDER_TIMEOUT_MS) };
+    let reply = crate::http::send(&url, &request).await.map_err(|_| ApiError::ProviderUnavailable)?;
+    if reply.status != 200 {
         return Err(ApiError::ProviderUnavailable);
     }
-    let answer: TokenAnswer = crate::body::json(&response).await.map_err(|_| ApiError::ProviderUnavailable)?;
+    let answer: TokenAnswer = reply.json().map_err(|_| ApiError::ProviderUnavailable)?;
     match (answer.openid, answer.errcode) {
         (Some(openid), None | Some(0)) => OpenId::new(openid).map_err(|_| ApiError::ProviderUnavailable),
         // -1: WeChat is busy; anything else (a used or unknown code, a wrong secret) is a refusal.

@@ -25,6 +25,6 @@ async fn try_send(env: &Env, event: &Event) -> Option<u16> {
     headers.extend(signed.pairs());
     // A merchant endpoint that does not answer within 10 s counts as a failed attempt (status 0),
     // retried with the others, instead of holding the object's alarm.
-    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(&body), timeout_ms: Some(10_000) };
+    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(&body), timeout_ms: Some(crate::http::PROVIDER_TIMEOUT_MS) };
     crate::http::send(&url, &outgoing).await.ok().map(|reply| reply.status)
 }

@@ -82,10 +82,7 @@ pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<Nex
         return Ok(NextAction::Redirect { url: signed.page_url() });
     }
     let post = signed.post();
-    let headers = [("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")];
-    // Given up after 10 s (as WeChat Pay's calls): the shopper gets a retryable error, not a hang.
-    let outgoing = crate::http::Outgoing { method: "POST", headers: &headers, body: Some(post.body.as_bytes()), timeout_ms: Some(10_000) };
-    let reply = crate::http::send(&post.url, &outgoing).await.map_err(|_| ProviderError::Unavailable)?;
+    let reply = crate::http::post_form(&post.url, &post.body).await.map_err(|_| ProviderError::Unavailable)?;
     if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
     }

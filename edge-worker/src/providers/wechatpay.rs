@@ -30,8 +30,6 @@ use crate::webcrypto::{random_bytes, AesGcmKey, RsaSigningKey, RsaVerifyingKey};
 
 /// This worker's callback route.
 const NOTIFY_PATH: &str = "/v1/notify/wechatpay";
-/// How long the worker waits for WeChat Pay before calling it unavailable.
-const TIMEOUT_MS: u32 = 10_000;
 
 /// The WeChat Pay settings, read when needed.
 #[derive(Debug)]
@@ -150,7 +148,7 @@ impl Settings {
         if body.is_some() {
             headers.push(("Content-Type", "application/json"));
         }
-        let outgoing = crate::http::Outgoing { method: method.as_ref(), headers: &headers, body: body.map(str::as_bytes), timeout_ms: Some(TIMEOUT_MS) };
+        let outgoing = crate::http::Outgoing { method: method.as_ref(), headers: &headers, body: body.map(str::as_bytes), timeout_ms: Some(crate::http::PROVIDER_TIMEOUT_MS) };
         let reply = crate::http::send(&format!("{}{target}", self.origin), &outgoing).await.map_err(|_| ProviderError::Unavailable)?;
         let (status, raw) = (reply.status, &reply.body);
         // Errors are signed too: an answer that does not verify is not WeChat Pay's, whatever its status.

@@ -7,7 +7,7 @@ use payment_core::alipay::{
 use payment_core::beijing_time::BeijingTime;
 use payment_core::event::ProviderTransactionId;
 use payment_core::ids::OutTradeNo;
-use worker::{Env, Fetch, Headers, Method as HttpMethod, Request as HttpRequest, RequestInit};
+use worker::Env;
 
 use super::{Closing, QueryOutcome};
 use crate::providers::alipay::Settings;
@@ -20,18 +20,11 @@ async fn call(settings: &Settings, request: &Request, now: u64) -> Result<String
     let urls = Urls { notify_url: None, return_url: None };
     let signed = sign_request(&settings.merchant, request, &urls, now, &key).await.map_err(|_| ProviderError::NotConfigured)?;
     let post = signed.post();
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8").map_err(|_| ProviderError::Unavailable)?;
-    let mut init = RequestInit::new();
-    init.with_method(HttpMethod::Post);
-    init.with_headers(headers);
-    init.with_body(Some(post.body.into()));
-    let http = HttpRequest::new_with_init(&post.url, &init).map_err(|_| ProviderError::Unavailable)?;
-    let response = Fetch::Request(http).send().await.map_err(|_| ProviderError::Unavailable)?;
-    if response.status_code() >= 500 {
+    let reply = crate::http::post_form(&post.url, &post.body).await.map_err(|_| ProviderError::Unavailable)?;
+    if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
     }
-    crate::body::text(&response).await.map_err(|_| ProviderError::Unavailable)
+    String::from_utf8(reply.body).map_err(|_| ProviderError::Unavailable)
 }
 
 /// `alipay.trade.query`: `ACQ.TRADE_NOT_EXIST` means not paid yet (Alipay creates the trade only

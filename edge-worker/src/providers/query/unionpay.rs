@@ -5,7 +5,7 @@
 
 use payment_core::event::ProviderTransactionId;
 use payment_core::unionpay::{parse_response, query as query_request, UnionpayOrderId};
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::Env;
 
 use super::{QueryOutcome, Target};
 use crate::providers::unionpay::Settings;
@@ -18,18 +18,11 @@ pub(super) async fn query(env: &Env, target: &Target, now: u64) -> Result<QueryO
     let order_id = UnionpayOrderId::try_from(&target.out_trade_no).map_err(|_| ProviderError::Refused)?;
     let key = RsaSigningKey::import(settings.sign_key_pkcs8.expose()).await.map_err(|_| ProviderError::NotConfigured)?;
     let post = query_request(&settings.merchant, &order_id, target.started_at, &key).await.map_err(|_| ProviderError::NotConfigured)?;
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8").map_err(|_| ProviderError::Unavailable)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    init.with_headers(headers);
-    init.with_body(Some(post.body.into()));
-    let request = Request::new_with_init(&post.url, &init).map_err(|_| ProviderError::Unavailable)?;
-    let response = Fetch::Request(request).send().await.map_err(|_| ProviderError::Unavailable)?;
-    if response.status_code() >= 500 {
+    let reply = crate::http::post_form(&post.url, &post.body).await.map_err(|_| ProviderError::Unavailable)?;
+    if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
     }
-    let raw = crate::body::bytes(&response).await.map_err(|_| ProviderError::Unavailable)?;
+    let raw = reply.body;
     let answer = parse_response(&raw, &settings.anchors, |spki| Ok(RsaVerifyingKey::new(spki)), now)
         .await
         .map_err(|_| ProviderError::Unavailable)?;

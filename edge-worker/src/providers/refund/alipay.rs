@@ -3,7 +3,7 @@
 
 use payment_core::alipay::{sign_request, verify_response, Method, Outcome, Request, RefundResponse, TradeRef, Urls};
 
-use super::{post_form, RefundOrder, Submitted};
+use super::{RefundOrder, Submitted};
 use crate::providers::alipay::Settings;
 use crate::providers::ProviderError;
 use crate::webcrypto::RsaSigningKey;
@@ -26,7 +26,7 @@ pub(crate) async fn submit(env: &worker::Env, order: &RefundOrder<'_>) -> Result
     let key = RsaSigningKey::import(settings.app_key_pkcs8.expose()).await.map_err(|_| ProviderError::NotConfigured)?;
     let signed = sign_request(&settings.merchant, &request, &urls, order.now, &key).await.map_err(|_| ProviderError::NotConfigured)?;
     let post = signed.post();
-    let (status, raw) = post_form(&post.url, post.body).await?;
+    let (status, raw) = crate::http::post_form(&post.url, &post.body).await.map(|reply| (reply.status, reply.body)).map_err(|_| ProviderError::Unavailable)?;
     if status >= 500 {
         return Err(ProviderError::Unavailable);
     }

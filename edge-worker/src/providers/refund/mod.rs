@@ -10,12 +10,9 @@ use payment_core::ids::{OutRefundNo, SessionId};
 use payment_core::method::Provider;
 use payment_core::money::Amount;
 use sha2::{Digest as _, Sha256};
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::Env;
 
 use super::ProviderError;
-
-/// How long the worker waits for a provider before calling it unavailable.
-const TIMEOUT_MS: u32 = 10_000;
 
 /// A refund to submit.
 #[derive(Debug)]
@@ -71,20 +68,4 @@ pub(crate) fn session_of_refund(no: &str) -> Option<SessionId> {
         return None;
     }
     SessionId::new(format!("cs_{}", no.get(2..26)?.to_ascii_lowercase())).ok()
-}
-
-/// POSTs a form body; the status and raw body of the answer.
-pub(crate) async fn post_form(url: &str, body: String) -> Result<(u16, Vec<u8>), ProviderError> {
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post);
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8").map_err(|_| ProviderError::Unavailable)?;
-    init.with_headers(headers);
-    init.with_body(Some(body.into()));
-    let request = Request::new_with_init(url, &init).map_err(|_| ProviderError::Unavailable)?;
-    let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(TIMEOUT_MS));
-    let response = Fetch::Request(request).send_with_signal(&signal).await.map_err(|_| ProviderError::Unavailable)?;
-    let status = response.status_code();
-    let raw = crate::body::bytes(&response).await.map_err(|_| ProviderError::Unavailable)?;
-    Ok((status, raw))
 }
