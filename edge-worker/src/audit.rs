@@ -56,19 +56,28 @@ impl Entry {
 
 /// Appends `entries` to the trail in `storage`.
 pub(crate) async fn append(storage: &Storage, entries: Vec<Entry>) -> Result<()> {
+    match appended(storage, entries).await? {
+        Some(trail) => crate::stored::put(storage, KEY, &trail).await,
+        None => Ok(()),
+    }
+}
+
+/// The trail in `storage` with `entries` appended, for a caller that stores it (under [`KEY`]) in
+/// its own write; `None` when there is nothing to write.
+pub(crate) async fn appended(storage: &Storage, entries: Vec<Entry>) -> Result<Option<Vec<Entry>>> {
     if entries.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut trail: Vec<Entry> = crate::stored::get(storage, KEY).await?.unwrap_or_default();
     if trail.len() > LIMIT {
-        return Ok(());
+        return Ok(None);
     }
     trail.extend(entries);
     if trail.len() > LIMIT {
         trail.truncate(LIMIT);
         trail.push(Entry::new("audit.truncated", None, None));
     }
-    crate::stored::put(storage, KEY, &trail).await
+    Ok(Some(trail))
 }
 
 /// At most this many entries recorded on a callback's own word (see the module's documentation).

@@ -147,8 +147,7 @@ pub(crate) async fn in_object(object: &SessionObject, record: SessionRecord, op:
             }
             record.actions.insert(out_trade_no.as_str().to_owned(), action.clone());
             record.current = Some(out_trade_no.as_str().to_owned());
-            object.store_record(&record).await?;
-            crate::audit::append(&storage, vec![entry]).await?;
+            object.store_record_noting(&record, vec![entry]).await?;
             Response::from_json(&action)
         }
         Err(error) => {

@@ -220,6 +220,18 @@ impl SessionObject {
         stored::put(&self.state.storage(), RECORD, record).await
     }
 
+    /// Writes the record and `entries` appended to the audit trail, in one write.
+    pub(crate) async fn store_record_noting(&self, record: &SessionRecord, entries: Vec<crate::audit::Entry>) -> Result<()> {
+        let storage = self.state.storage();
+        let trail = crate::audit::appended(&storage, entries).await?;
+        *self.record.borrow_mut() = Some(record.clone());
+        let mut values = vec![(RECORD, stored::text(record)?)];
+        if let Some(trail) = &trail {
+            values.push((crate::audit::KEY, stored::text(trail)?));
+        }
+        stored::put_all(&storage, &values).await
+    }
+
     /// The stored record, expired first when it is unpaid past its expiry.
     pub(crate) async fn load(&self) -> Result<Option<SessionRecord>> {
         let Some(record) = self.stored_record().await? else {
@@ -235,7 +247,19 @@ impl SessionObject {
 
     /// Applies `command`; stores the new state and its events together. `Err(record)` (unchanged)
     /// when the state machine refuses it.
-    pub(crate) async fn transition(&self, mut record: SessionRecord, command: Command, now: u64) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
+    pub(crate) async fn transition(&self, record: SessionRecord, command: Command, now: u64) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
+        self.transition_noting(record, command, now, Vec::new()).await
+    }
+
+    /// [`Self::transition`], with `noted` added to the audit trail in the same write, before the
+    /// transition's own entries (nothing is written when the state machine refuses `command`).
+    pub(crate) async fn transition_noting(
+        &self,
+        mut record: SessionRecord,
+        command: Command,
+        now: u64,
+        mut noted: Vec<crate::audit::Entry>,
+    ) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
         let (audit_name, audit_subject) = (command.name(), crate::audit::subject(&command));
         let Ok((session, effects)) = record.session.apply(command.clone()) else {
             return Ok(Err(record));
@@ -264,18 +288,28 @@ impl SessionObject {
             }
         }
         // The record and its events are stored in one write: no transition without its events.
-        // … and so are its ledger rows (the alarm copies them to D1, see [`crate::ledger`]).
+        // … and so are its ledger rows (the alarm copies them to D1, see [`crate::ledger`]), its
+        // audit entries and the attempts it queues for closing.
         let ledger = crate::ledger::pending_with(&storage, &self.env, vec![ledger_row]).await?;
+        let (entries, closing) = crate::providers::query::transition_notes(&storage, &record, audit_name, audit_subject, closes, queued).await?;
+        noted.extend(entries);
+        let trail = crate::audit::appended(&storage, noted).await?;
         *self.record.borrow_mut() = Some(record.clone());
         let mut values = vec![(RECORD, stored::text(&record)?), (OUTBOX, stored::text(&outbox)?)];
         if let Some(rows) = &ledger {
             values.push((crate::ledger::PENDING, stored::text(rows)?));
         }
+        if let Some(trail) = &trail {
+            values.push((crate::audit::KEY, stored::text(trail)?));
+        }
+        if let Some(closing) = &closing {
+            values.push((crate::providers::query::CLOSING, stored::text(closing)?));
+        }
         stored::put_all(&storage, &values).await?;
         if emitted {
             storage.set_alarm(std::time::Duration::from_millis(0)).await?;
         }
-        crate::providers::query::after_transition(&self.state, &record, audit_name, audit_subject, closes, queued).await?;
+        crate::providers::query::schedule(&self.state, &record).await?;
         crate::duplicates::queue_in_object(&self.state, duplicates).await?;
         if ledger.is_some() {
             // The alarm copies the rows to D1 (with the webhook, when there is one): within seconds.
@@ -308,8 +342,13 @@ impl SessionObject {
                     Ok(_) => crate::audit::Entry::new("callback.accepted", Some(&out_trade_no), None),
                     Err(e) => crate::audit::Entry::new("callback.refused", Some(&out_trade_no), Some(crate::audit::reason(&e))),
                 };
-                crate::audit::append(&self.state.storage(), vec![entry]).await?;
-                match self.transition(record, command, now).await? {
+                let accepted = entry.kind == "callback.accepted";
+                if !accepted {
+                    crate::audit::append(&self.state.storage(), vec![entry.clone()]).await?;
+                }
+                // An accepted callback's entry goes in the transition's own write.
+                let noted = if accepted { vec![entry] } else { Vec::new() };
+                match self.transition_noting(record, command, now, noted).await? {
                     Ok(_) => Response::empty(),
                     // Refused (e.g. another amount, an unknown attempt): nothing changes.
                     Err(_) => refused("paid_refused"),
@@ -379,8 +418,13 @@ impl SessionObject {
             };
         }
         if !deliveries.is_empty() {
-            stored::put(&storage, OUTBOX, &outbox).await?;
-            crate::audit::append(&storage, deliveries).await?;
+            // The attempts and their trail entries in one write.
+            let trail = crate::audit::appended(&storage, deliveries).await?;
+            let mut values = vec![(OUTBOX, stored::text(&outbox)?)];
+            if let Some(trail) = &trail {
+                values.push((crate::audit::KEY, stored::text(trail)?));
+            }
+            stored::put_all(&storage, &values).await?;
         }
         if let Some(next) = outbox.iter().filter_map(|e| e.next_at_ms).min() {
             storage.set_alarm(std::time::Duration::from_millis(next.saturating_sub(now_ms))).await?;

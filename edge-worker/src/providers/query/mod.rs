@@ -175,7 +175,7 @@ use crate::session_object::SessionObject;
 /// Storage key: Unix milliseconds of the last round of queries.
 const QUERIED_AT: &str = "queried_at";
 /// Storage key: closes still to carry out.
-const CLOSING: &str = "closing";
+pub(crate) const CLOSING: &str = "closing";
 /// While processing, the alarm queries the pending attempts this many seconds after the latest one
 /// started (callbacks normally arrive well before); then the expiry alarm takes over.
 const QUERY_AFTER_SECS: [u64; 5] = [10, 30, 90, 300, 900];
@@ -184,7 +184,7 @@ const CLOSE_TRIES: u32 = 6;
 
 /// One close still to carry out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct CloseTask {
+pub(crate) struct CloseTask {
     target: Target,
     tries: u32,
     next_at_ms: u64,
@@ -233,17 +233,17 @@ pub(crate) async fn schedule(state: &State, record: &SessionRecord) -> Result<()
     Ok(())
 }
 
-/// After a stored transition: what it did goes to the trail, the attempts to close are queued,
-/// the alarm is set.
-pub(crate) async fn after_transition(
-    state: &State,
+/// What a transition writes besides the record and the outbox: its entries for the trail, and the
+/// close queue with the attempts it closes (`None` when it closes none). The caller stores both in
+/// the transition's one write, then calls [`schedule`].
+pub(crate) async fn transition_notes(
+    storage: &worker::Storage,
     record: &SessionRecord,
     command: &'static str,
     subject: Option<OutTradeNo>,
     closes: Vec<(OutTradeNo, PaymentMethod)>,
     events: Vec<&'static str>,
-) -> Result<()> {
-    let storage = state.storage();
+) -> Result<(Vec<Entry>, Option<Vec<CloseTask>>)> {
     let attempt = subject.as_ref().and_then(|no| record.session.attempts().iter().find(|a| &a.out_trade_no == no));
     let mut entries = vec![match command {
         "start_attempt" => Entry::new("attempt.started", subject.as_ref(), attempt.map(|a| a.method.as_str().to_owned())),
@@ -253,17 +253,16 @@ pub(crate) async fn after_transition(
         other => Entry::new(other, subject.as_ref(), None),
     }];
     entries.extend(events.into_iter().map(|t| Entry::new("event.queued", None, Some(t.to_owned()))));
-    if !closes.is_empty() {
-        let mut closing: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
-        for (out_trade_no, method) in closes {
-            let started_at = record.session.attempts().iter().find(|a| a.out_trade_no == out_trade_no).map_or(0, |a| a.started_at);
-            entries.push(Entry::new("close.queued", Some(&out_trade_no), Some(method.as_str().to_owned())));
-            closing.push(CloseTask { target: Target { out_trade_no, method, started_at }, tries: 0, next_at_ms: now_ms() });
-        }
-        crate::stored::put(&storage, CLOSING, &closing).await?;
+    if closes.is_empty() {
+        return Ok((entries, None));
     }
-    audit::append(&storage, entries).await?;
-    schedule(state, record).await
+    let mut closing: Vec<CloseTask> = crate::stored::get(storage, CLOSING).await?.unwrap_or_default();
+    for (out_trade_no, method) in closes {
+        let started_at = record.session.attempts().iter().find(|a| a.out_trade_no == out_trade_no).map_or(0, |a| a.started_at);
+        entries.push(Entry::new("close.queued", Some(&out_trade_no), Some(method.as_str().to_owned())));
+        closing.push(CloseTask { target: Target { out_trade_no, method, started_at }, tries: 0, next_at_ms: now_ms() });
+    }
+    Ok((entries, Some(closing)))
 }
 
 /// `query_slot`: the attempts to query now, or none when the session was queried less than 3 s
