@@ -335,19 +335,19 @@ impl SessionObject {
             }
             Op::Paid { out_trade_no, amount, provider_transaction_id, paid_at, now } => {
                 let command = Command::Paid { out_trade_no: out_trade_no.clone(), amount, provider_transaction_id, paid_at };
-                let entry = match record.session.apply(command.clone()) {
+                let noted = match record.session.apply(command.clone()) {
                     // The provider's retry of a callback already applied (or a query confirming
                     // it): nothing changes, nothing is written; the provider gets its acknowledgement.
                     Ok((session, effects)) if effects.is_empty() && session == record.session => return Response::empty(),
-                    Ok(_) => crate::audit::Entry::new("callback.accepted", Some(&out_trade_no), None),
-                    Err(e) => crate::audit::Entry::new("callback.refused", Some(&out_trade_no), Some(crate::audit::reason(&e))),
+                    // Accepted: the entry goes in the transition's own write.
+                    Ok(_) => vec![crate::audit::Entry::new("callback.accepted", Some(&out_trade_no), None)],
+                    // Refused: the entry is written alone (the transition below writes nothing).
+                    Err(e) => {
+                        let entry = crate::audit::Entry::new("callback.refused", Some(&out_trade_no), Some(crate::audit::reason(&e)));
+                        crate::audit::append(&self.state.storage(), vec![entry]).await?;
+                        Vec::new()
+                    }
                 };
-                let accepted = entry.kind == "callback.accepted";
-                if !accepted {
-                    crate::audit::append(&self.state.storage(), vec![entry.clone()]).await?;
-                }
-                // An accepted callback's entry goes in the transition's own write.
-                let noted = if accepted { vec![entry] } else { Vec::new() };
                 match self.transition_noting(record, command, now, noted).await? {
                     Ok(_) => Response::empty(),
                     // Refused (e.g. another amount, an unknown attempt): nothing changes.
