@@ -122,6 +122,13 @@ async fn read(answer: Promise) -> Result<Reply, Failed> {
     })
 }
 
+/// A provider that gave no answer is unavailable (a retryable error; the alarm tries again).
+impl From<Failed> for crate::providers::ProviderError {
+    fn from(_: Failed) -> Self {
+        Self::Unavailable
+    }
+}
+
 impl From<Failed> for worker::Error {
     fn from(_: Failed) -> Self {
         Self::RustError("request failed".into())

@@ -82,7 +82,7 @@ pub(crate) async fn create_order(env: &Env, attempt: &Attempt<'_>) -> Result<Nex
         return Ok(NextAction::Redirect { url: signed.page_url() });
     }
     let post = signed.post();
-    let reply = crate::http::post_form(&post.url, &post.body).await.map_err(|_| ProviderError::Unavailable)?;
+    let reply = crate::http::post_form(&post.url, &post.body).await?;
     if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
     }

@@ -149,7 +149,7 @@ impl Settings {
             headers.push(("Content-Type", "application/json"));
         }
         let outgoing = crate::http::Outgoing { method: method.as_ref(), headers: &headers, body: body.map(str::as_bytes), timeout_ms: Some(crate::http::PROVIDER_TIMEOUT_MS) };
-        let reply = crate::http::send(&format!("{}{target}", self.origin), &outgoing).await.map_err(|_| ProviderError::Unavailable)?;
+        let reply = crate::http::send(&format!("{}{target}", self.origin), &outgoing).await?;
         let (status, raw) = (reply.status, &reply.body);
         // Errors are signed too: an answer that does not verify is not WeChat Pay's, whatever its status.
         let headers = WechatpayHeaders::from_lookup(|name| reply.header(name)).map_err(|_| ProviderError::Unavailable)?;

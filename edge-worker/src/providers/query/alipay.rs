@@ -20,7 +20,7 @@ async fn call(settings: &Settings, request: &Request, now: u64) -> Result<String
     let urls = Urls { notify_url: None, return_url: None };
     let signed = sign_request(&settings.merchant, request, &urls, now, &key).await.map_err(|_| ProviderError::NotConfigured)?;
     let post = signed.post();
-    let reply = crate::http::post_form(&post.url, &post.body).await.map_err(|_| ProviderError::Unavailable)?;
+    let reply = crate::http::post_form(&post.url, &post.body).await?;
     if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
     }

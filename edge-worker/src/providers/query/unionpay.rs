@@ -18,7 +18,7 @@ pub(super) async fn query(env: &Env, target: &Target, now: u64) -> Result<QueryO
     let order_id = UnionpayOrderId::try_from(&target.out_trade_no).map_err(|_| ProviderError::Refused)?;
     let key = RsaSigningKey::import(settings.sign_key_pkcs8.expose()).await.map_err(|_| ProviderError::NotConfigured)?;
     let post = query_request(&settings.merchant, &order_id, target.started_at, &key).await.map_err(|_| ProviderError::NotConfigured)?;
-    let reply = crate::http::post_form(&post.url, &post.body).await.map_err(|_| ProviderError::Unavailable)?;
+    let reply = crate::http::post_form(&post.url, &post.body).await?;
     if reply.status >= 500 {
         return Err(ProviderError::Unavailable);
     }

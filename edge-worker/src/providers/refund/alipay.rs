@@ -26,7 +26,7 @@ pub(crate) async fn submit(env: &worker::Env, order: &RefundOrder<'_>) -> Result
     let key = RsaSigningKey::import(settings.app_key_pkcs8.expose()).await.map_err(|_| ProviderError::NotConfigured)?;
     let signed = sign_request(&settings.merchant, &request, &urls, order.now, &key).await.map_err(|_| ProviderError::NotConfigured)?;
     let post = signed.post();
-    let (status, raw) = crate::http::post_form(&post.url, &post.body).await.map(|reply| (reply.status, reply.body)).map_err(|_| ProviderError::Unavailable)?;
+    let (status, raw) = crate::http::post_form(&post.url, &post.body).await.map(|reply| (reply.status, reply.body))?;
     if status >= 500 {
         return Err(ProviderError::Unavailable);
     }

@@ -57,7 +57,7 @@ pub(crate) async fn submit(env: &Env, order: &RefundOrder<'_>) -> Result<Submitt
     let signed = signature(&key, &fields).await.map_err(|_| ProviderError::NotConfigured)?;
     fields.push(("signature".to_owned(), signed));
     let body = encode_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let (status, raw) = crate::http::post_form(&url, &body).await.map(|reply| (reply.status, reply.body)).map_err(|_| ProviderError::Unavailable)?;
+    let (status, raw) = crate::http::post_form(&url, &body).await.map(|reply| (reply.status, reply.body))?;
     if status != 200 {
         return Err(ProviderError::Unavailable);
     }
@@ -82,7 +82,7 @@ pub(crate) async fn submit(env: &Env, order: &RefundOrder<'_>) -> Result<Submitt
 /// The status of the refund `order_id` submitted at `txn_time`, by `queryTrans.do`.
 async fn refund_status(settings: &Settings, order_id: &UnionpayOrderId, txn_time: u64, now: u64, key: &RsaSigningKey) -> Result<Submitted, ProviderError> {
     let post = query_request(&settings.merchant, order_id, txn_time, key).await.map_err(|_| ProviderError::NotConfigured)?;
-    let (status, raw) = crate::http::post_form(&post.url, &post.body).await.map(|reply| (reply.status, reply.body)).map_err(|_| ProviderError::Unavailable)?;
+    let (status, raw) = crate::http::post_form(&post.url, &post.body).await.map(|reply| (reply.status, reply.body))?;
     if status != 200 {
         return Err(ProviderError::Unavailable);
     }
