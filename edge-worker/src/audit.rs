@@ -15,11 +15,12 @@
 
 use payment_core::ids::{OutTradeNo, SessionId};
 use serde::{Deserialize, Serialize};
-use worker::{Method, Request, Response, Result, RouteContext, Storage};
+use worker::{Method, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::sessions::call_object;
+use crate::stored::Store;
 
 /// The storage key of the trail in the session's Durable Object.
 pub(crate) const KEY: &str = "audit";
@@ -54,21 +55,21 @@ impl Entry {
     }
 }
 
-/// Appends `entries` to the trail in `storage`.
-pub(crate) async fn append(storage: &Storage, entries: Vec<Entry>) -> Result<()> {
-    match appended(storage, entries).await? {
-        Some(trail) => crate::stored::put(storage, KEY, &trail).await,
+/// Appends `entries` to the trail in `store`.
+pub(crate) async fn append(store: &Store, entries: Vec<Entry>) -> Result<()> {
+    match appended(store, entries).await? {
+        Some(trail) => store.put(KEY, &trail).await,
         None => Ok(()),
     }
 }
 
-/// The trail in `storage` with `entries` appended, for a caller that stores it (under [`KEY`]) in
+/// The trail in `store` with `entries` appended, for a caller that stores it (under [`KEY`]) in
 /// its own write; `None` when there is nothing to write.
-pub(crate) async fn appended(storage: &Storage, entries: Vec<Entry>) -> Result<Option<Vec<Entry>>> {
+pub(crate) async fn appended(store: &Store, entries: Vec<Entry>) -> Result<Option<Vec<Entry>>> {
     if entries.is_empty() {
         return Ok(None);
     }
-    let mut trail: Vec<Entry> = crate::stored::get(storage, KEY).await?.unwrap_or_default();
+    let mut trail: Vec<Entry> = store.get(KEY).await?.unwrap_or_default();
     if trail.len() > LIMIT {
         return Ok(None);
     }
@@ -85,13 +86,13 @@ const MAX_UNCHECKED: usize = 20;
 
 /// Records `entry`, written on the word of a request that did not verify, unless the session
 /// already has [`MAX_UNCHECKED`] such entries (the Durable Object's `audit` op).
-pub(crate) async fn unchecked_in_object(storage: &Storage, entry: Entry) -> Result<()> {
-    let trail: Vec<Entry> = crate::stored::get(storage, KEY).await?.unwrap_or_default();
+pub(crate) async fn unchecked_in_object(store: &Store, entry: Entry) -> Result<()> {
+    let trail: Vec<Entry> = store.get(KEY).await?.unwrap_or_default();
     let unchecked = trail.iter().filter(|e| e.kind == entry.kind && e.detail.as_deref() == Some("unverified")).count();
     if entry.detail.as_deref() == Some("unverified") && unchecked >= MAX_UNCHECKED {
         return Ok(());
     }
-    append(storage, vec![entry]).await
+    append(store, vec![entry]).await
 }
 
 /// Adds one entry to the trail of the existing session `session` (nothing when there is none).
@@ -102,8 +103,8 @@ pub(crate) async fn record(env: &worker::Env, session: &SessionId, kind: &str, o
 }
 
 /// The whole trail.
-pub(crate) async fn read(storage: &Storage) -> Result<Vec<Entry>> {
-    Ok(crate::stored::get(storage, KEY).await?.unwrap_or_default())
+pub(crate) async fn read(store: &Store) -> Result<Vec<Entry>> {
+    Ok(store.get(KEY).await?.unwrap_or_default())
 }
 
 /// `GET /v1/sessions/{id}/events`: the session's audit trail, for the merchant's backend, with
@@ -126,10 +127,9 @@ pub(crate) async fn events(req: Request, ctx: RouteContext<Config>) -> Result<Re
 }
 
 /// `GET /audit` inside the Durable Object: the trail and the next alarm.
-pub(crate) async fn in_object(state: &worker::State) -> Result<Response> {
-    let storage = state.storage();
-    let trail = read(&storage).await?;
-    let alarm_at = storage.get_alarm().await?;
+pub(crate) async fn in_object(store: &Store) -> Result<Response> {
+    let trail = read(store).await?;
+    let alarm_at = store.alarm().await?;
     Response::from_json(&serde_json::json!({ "events": trail, "alarm_at": alarm_at }))
 }
 

@@ -12,12 +12,13 @@ use payment_core::event::PaymentSummary;
 use payment_core::ids::{OutRefundNo, OutTradeNo, SessionId};
 use payment_core::money::Amount;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Response, Result, State};
+use worker::{Env, Response, Result};
 
 use crate::audit::{self, Entry};
-use crate::providers::refund::{submit, RefundOrder, Submitted};
 use crate::providers::ProviderError;
+use crate::providers::refund::{submit, RefundOrder, Submitted};
 use crate::session_object::SessionObject;
+use crate::stored::Store;
 
 /// Storage key of the duplicate refunds in the session's Durable Object.
 const KEY: &str = "duplicate_refunds";
@@ -89,12 +90,11 @@ fn now_ms() -> u64 {
 
 /// In the session's Durable Object, right after the transition that found the duplicates is
 /// stored: queues their refunds (once each) and makes sure the alarm comes at once.
-pub(crate) async fn queue_in_object(state: &State, refunds: Vec<(PaymentSummary, Amount)>) -> Result<()> {
+pub(crate) async fn queue_in_object(store: &Store, refunds: Vec<(PaymentSummary, Amount)>) -> Result<()> {
     if refunds.is_empty() {
         return Ok(());
     }
-    let storage = state.storage();
-    let mut tasks: Vec<Task> = crate::stored::get(&storage, KEY).await?.unwrap_or_default();
+    let mut tasks: Vec<Task> = store.get(KEY).await?.unwrap_or_default();
     let mut entries = Vec::new();
     for (payment, amount) in refunds {
         let Some(out_refund_no) = refund_number(&payment.out_trade_no) else {
@@ -107,16 +107,16 @@ pub(crate) async fn queue_in_object(state: &State, refunds: Vec<(PaymentSummary,
         entries.push(Entry::new("duplicate.refund_queued", Some(&payment.out_trade_no), Some(payment.method.as_str().to_owned())));
         tasks.push(Task { out_refund_no, payment, amount, stage: Stage::Queued, tries: 0, next_at_ms: now_ms(), queued_at: crate::now() });
     }
-    crate::stored::put(&storage, KEY, &tasks).await?;
-    audit::append(&storage, entries).await?;
-    storage.set_alarm(std::time::Duration::from_millis(0)).await
+    store.put(KEY, &tasks).await?;
+    audit::append(store, entries).await?;
+    store.alarm_by(now_ms()).await
 }
 
 /// The alarm's share: submits the due refunds, then makes sure the alarm comes back for the ones
 /// still to retry. Runs after the other alarm work, so it only ever brings the alarm forward.
 pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result<()> {
-    let storage = object.state.storage();
-    let mut tasks: Vec<Task> = crate::stored::get(&storage, KEY).await?.unwrap_or_default();
+    let store = &object.store;
+    let mut tasks: Vec<Task> = store.get(KEY).await?.unwrap_or_default();
     if !tasks.iter().any(|t| t.stage == Stage::Queued) {
         return Ok(());
     }
@@ -149,12 +149,12 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
         }
         entries.push(Entry::new(&format!("duplicate.refund_{}", task.stage.as_str()), Some(no), None));
     }
-    crate::stored::put(&storage, KEY, &tasks).await?;
-    audit::append(&storage, entries).await?;
+    store.put(KEY, &tasks).await?;
+    audit::append(store, entries).await?;
     if let Some(next) = tasks.iter().filter(|t| t.stage == Stage::Queued).map(|t| t.next_at_ms).min() {
-        let existing = storage.get_alarm().await?.and_then(|t| u64::try_from(t).ok());
+        let existing = store.alarm().await?;
         if existing.is_none_or(|at| at > next || at <= now_ms()) {
-            storage.set_alarm(std::time::Duration::from_millis(next.saturating_sub(now_ms()))).await?;
+            store.set_alarm_at(next).await?;
         }
     }
     Ok(())
@@ -162,17 +162,16 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
 
 /// `duplicate_refund_outcome` in the session's Durable Object: a provider's callback says how a
 /// submitted duplicate refund ended. `200` when it is one of this session's (recorded once).
-pub(crate) async fn outcome_in_object(state: &State, out_refund_no: &OutRefundNo, succeeded: bool) -> Result<Response> {
-    let storage = state.storage();
-    let mut tasks: Vec<Task> = crate::stored::get(&storage, KEY).await?.unwrap_or_default();
+pub(crate) async fn outcome_in_object(store: &Store, out_refund_no: &OutRefundNo, succeeded: bool) -> Result<Response> {
+    let mut tasks: Vec<Task> = store.get(KEY).await?.unwrap_or_default();
     let Some(task) = tasks.iter_mut().find(|t| &t.out_refund_no == out_refund_no) else {
         return Ok(Response::empty()?.with_status(404));
     };
     if matches!(task.stage, Stage::Queued | Stage::Submitted) {
         task.stage = if succeeded { Stage::Refunded } else { Stage::Failed };
         let entry = Entry::new(&format!("duplicate.refund_{}", task.stage.as_str()), Some(&task.payment.out_trade_no), Some("callback".to_owned()));
-        crate::stored::put(&storage, KEY, &tasks).await?;
-        audit::append(&storage, vec![entry]).await?;
+        store.put(KEY, &tasks).await?;
+        audit::append(store, vec![entry]).await?;
     }
     Response::empty()
 }

@@ -20,10 +20,11 @@ use payment_core::ids::SessionId;
 use payment_core::session::{Command, Session};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Request, Response, Result, RouteContext, Storage};
+use worker::{D1Database, Env, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::stored::Store;
 
 /// The binding's name.
 pub(crate) const BINDING: &str = "LEDGER";
@@ -106,11 +107,11 @@ pub(crate) fn transition(session: &Session, command: &Command) -> Result<Row> {
 }
 
 /// Adds `rows` to the session's pending rows (the caller stores them with the transition).
-pub(crate) async fn pending_with(storage: &Storage, env: &Env, rows: Vec<Row>) -> Result<Option<Vec<Row>>> {
+pub(crate) async fn pending_with(store: &Store, env: &Env, rows: Vec<Row>) -> Result<Option<Vec<Row>>> {
     if rows.is_empty() || !configured(env) {
         return Ok(None);
     }
-    let mut pending: Vec<Row> = crate::stored::get(storage, PENDING).await?.unwrap_or_default();
+    let mut pending: Vec<Row> = store.get(PENDING).await?.unwrap_or_default();
     pending.extend(rows);
     if pending.len() > MAX_PENDING {
         // D1 has been unreachable for a long time: keep the newest (the object keeps the truth).
@@ -123,13 +124,8 @@ pub(crate) async fn pending_with(storage: &Storage, env: &Env, rows: Vec<Row>) -
 
 /// Makes sure the object's alarm rings within `within_ms` ([`COPY_WITHIN_MS`], or
 /// [`COPY_CREATED_WITHIN_MS`] for a new session).
-pub(crate) async fn alarm_within(storage: &Storage, within_ms: u64) -> Result<()> {
-    let due = worker::Date::now().as_millis() + within_ms;
-    let alarm = storage.get_alarm().await?;
-    if alarm.is_none_or(|at| u64::try_from(at).unwrap_or(u64::MAX) > due) {
-        storage.set_alarm(std::time::Duration::from_millis(within_ms)).await?;
-    }
-    Ok(())
+pub(crate) async fn alarm_within(store: &Store, within_ms: u64) -> Result<()> {
+    store.alarm_by(worker::Date::now().as_millis() + within_ms).await
 }
 
 pub(crate) async fn ensure_schema(db: &D1Database) -> Result<()> {
@@ -147,30 +143,26 @@ fn opt<T: Into<JsValue>>(value: Option<T>) -> JsValue {
 
 /// Copies the session's pending rows to D1, then forgets those. On failure they stay, and the
 /// object's alarm is brought forward to try again within a minute.
-pub(crate) async fn flush(storage: Storage, env: Env) -> Result<()> {
+pub(crate) async fn flush(store: &Store, env: &Env) -> Result<()> {
     let Ok(db) = env.d1(BINDING) else {
         return Ok(());
     };
-    let pending: Vec<Row> = crate::stored::get(&storage, PENDING).await?.unwrap_or_default();
+    let pending: Vec<Row> = store.get(PENDING).await?.unwrap_or_default();
     if pending.is_empty() {
         return Ok(());
     }
     let copied = copy(&db, &pending).await;
     if copied.is_err() {
-        let soon = worker::Date::now().as_millis() + 60_000;
-        let alarm = storage.get_alarm().await?;
-        if alarm.is_none_or(|at| u64::try_from(at).unwrap_or(u64::MAX) > soon) {
-            storage.set_alarm(std::time::Duration::from_secs(60)).await?;
-        }
+        store.alarm_by(worker::Date::now().as_millis() + 60_000).await?;
         return copied;
     }
     // Rows added while the copy ran stay for the next one.
-    let mut now_pending: Vec<Row> = crate::stored::get(&storage, PENDING).await?.unwrap_or_default();
+    let mut now_pending: Vec<Row> = store.get(PENDING).await?.unwrap_or_default();
     now_pending.retain(|r| !pending.iter().any(|done| done.key == r.key));
     if now_pending.is_empty() {
-        storage.delete(PENDING).await?;
+        store.delete(PENDING).await?;
     } else {
-        crate::stored::put(&storage, PENDING, &now_pending).await?;
+        store.put(PENDING, &now_pending).await?;
     }
     Ok(())
 }

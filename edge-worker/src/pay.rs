@@ -75,7 +75,7 @@ pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<R
     if let Err(e) = authorize_widget(&req, &ctx.data, &id).await {
         return e.into_response();
     }
-    let Ok(body) = req.json::<PayRequest>().await else {
+    let Ok(body) = crate::http::json_body::<PayRequest>(&mut req).await else {
         return ApiError::InvalidRequest("The body must be {\"method\": \"…\"}.").into_response();
     };
     let Ok(method) = body.method.parse::<PaymentMethod>() else {
@@ -135,7 +135,7 @@ pub(crate) async fn in_object(object: &SessionObject, record: SessionRecord, op:
         Err(error) => crate::providers::query::error_code(*error).to_owned(),
     };
     let entry = crate::audit::Entry::new("provider.answer", Some(&out_trade_no), Some(summary));
-    let storage = object.state.storage();
+    let store = &object.store;
     // Other requests may have reached the object while the provider answered: build on what is stored.
     let Some(mut record) = object.load().await? else {
         return ApiError::SessionNotFound.into_response();
@@ -151,7 +151,7 @@ pub(crate) async fn in_object(object: &SessionObject, record: SessionRecord, op:
             Response::from_json(&action)
         }
         Err(error) => {
-            crate::audit::append(&storage, vec![entry]).await?;
+            crate::audit::append(store, vec![entry]).await?;
             // The attempt did not start at the provider: the shopper may try again or another method.
             // (Refused only when the session moved on meanwhile, e.g. expired: nothing to undo then.)
             let _ = object.transition(record, Command::AttemptFailed { out_trade_no, retryable: true, now }, now).await?;

@@ -13,14 +13,15 @@ use payment_core::money::Amount;
 use payment_core::session::{Attempt as CoreAttempt, Command, RefundStatus, Status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use worker::{Env, Method, Request, Response, Result, RouteContext, State};
+use worker::{Env, Method, Request, Response, Result, RouteContext};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::providers::refund::{refund_number, submit, RefundOrder, Submitted};
 use crate::providers::ProviderError;
+use crate::providers::refund::{refund_number, submit, RefundOrder, Submitted};
 use crate::session_object::{SessionObject, SessionRecord};
 use crate::sessions::call_object;
+use crate::stored::Store;
 
 /// Where the object keeps the merchant's refund requests, by `refund_id`.
 const REFUND_REQUESTS: &str = "refund_requests";
@@ -63,8 +64,8 @@ fn refused(body: serde_json::Value) -> Result<Response> {
 /// In the session's Durable Object: records the refund (201), answers a replay (200) or refuses
 /// (409 `{"refused": "idempotency_conflict" | "not_refundable" | "amount" | "refund_refused"}`).
 pub(crate) async fn request_in_object(object: &SessionObject, record: SessionRecord, request: RefundRequestEntry, now: u64) -> Result<Response> {
-    let storage = object.state.storage();
-    let mut entries: BTreeMap<String, RefundRequestEntry> = crate::stored::get(&storage, REFUND_REQUESTS).await?.unwrap_or_default();
+    let store = &object.store;
+    let mut entries: BTreeMap<String, RefundRequestEntry> = store.get(REFUND_REQUESTS).await?.unwrap_or_default();
     if let Some(existing) = entries.get(&request.refund_id) {
         if existing.request_hash != request.request_hash {
             return refused(serde_json::json!({ "refused": "idempotency_conflict" }));
@@ -82,7 +83,7 @@ pub(crate) async fn request_in_object(object: &SessionObject, record: SessionRec
     match object.transition(record, command, now).await? {
         Ok(record) => {
             entries.insert(request.refund_id.clone(), request.clone());
-            crate::stored::put(&storage, REFUND_REQUESTS, &entries).await?;
+            store.put(REFUND_REQUESTS, &entries).await?;
             Ok(Response::from_json(&ObjectAnswer { record, entry: request })?.with_status(201))
         }
         Err(_) => refused(serde_json::json!({ "refused": "refund_refused" })),
@@ -90,12 +91,11 @@ pub(crate) async fn request_in_object(object: &SessionObject, record: SessionRec
 }
 
 /// In the session's Durable Object: the provider took the refund `refund_id`.
-pub(crate) async fn submitted_in_object(state: &State, refund_id: &str) -> Result<Response> {
-    let storage = state.storage();
-    let mut entries: BTreeMap<String, RefundRequestEntry> = crate::stored::get(&storage, REFUND_REQUESTS).await?.unwrap_or_default();
+pub(crate) async fn submitted_in_object(store: &Store, refund_id: &str) -> Result<Response> {
+    let mut entries: BTreeMap<String, RefundRequestEntry> = store.get(REFUND_REQUESTS).await?.unwrap_or_default();
     if let Some(entry) = entries.get_mut(refund_id) {
         entry.submitted = true;
-        crate::stored::put(&storage, REFUND_REQUESTS, &entries).await?;
+        store.put(REFUND_REQUESTS, &entries).await?;
     }
     Response::empty()
 }

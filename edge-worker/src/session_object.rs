@@ -108,13 +108,14 @@ fn refused(reason: &str) -> Result<Response> {
 /// One checkout session.
 #[durable_object]
 pub struct SessionObject {
-    pub(crate) state: State,
     pub(crate) env: Env,
     /// This instance's copy of the stored record, kept equal to it: every write of the record goes
     /// through [`SessionObject::store_record`] or [`SessionObject::transition`], which update it
     /// before writing (as the storage's own cache does); reading it saves a storage call and its
     /// copy per request. It dies with the instance.
     record: std::cell::RefCell<Option<SessionRecord>>,
+    /// The object's storage, with this instance's copy of what it read and wrote (see [`stored`]).
+    pub(crate) store: stored::Store,
 }
 
 impl std::fmt::Debug for SessionObject {
@@ -125,34 +126,35 @@ impl std::fmt::Debug for SessionObject {
 
 impl DurableObject for SessionObject {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env, record: std::cell::RefCell::new(None) }
+        Self { store: stored::Store::new(state.storage()), env, record: std::cell::RefCell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let storage = self.state.storage();
         match (req.method(), req.path().as_str()) {
             // Creates the session, or answers the stored one (200) when the same request comes again
             // (409 when another request already created this id).
             (Method::Post, "/create") => {
-                let record: SessionRecord = req.json().await?;
+                let record: SessionRecord = crate::http::json_body(&mut req).await?;
                 match self.stored_record().await? {
                     Some(existing) if existing.request_hash == record.request_hash => Response::from_json(&existing),
                     Some(_) => Ok(Response::empty()?.with_status(409)),
                     None => {
+                        // Nothing was ever written here (the record goes in an object's first write).
+                        self.store.known_empty();
                         // A new object: the record, its trail and its ledger row in one write; the
                         // alarm copies the row to D1 within a second (not in this request, while
                         // the merchant's page that asked for the session is loading).
-                        let ledger = crate::ledger::pending_with(&storage, &self.env, vec![crate::ledger::created(&record.session)?]).await?;
+                        let ledger = crate::ledger::pending_with(&self.store, &self.env, vec![crate::ledger::created(&record.session)?]).await?;
                         *self.record.borrow_mut() = Some(record.clone());
                         let audit = vec![crate::audit::Entry::new("session.created", None, None)];
                         let mut values = vec![(RECORD, stored::text(&record)?), (crate::audit::KEY, stored::text(&audit)?)];
                         if let Some(rows) = &ledger {
                             values.push((crate::ledger::PENDING, stored::text(rows)?));
                         }
-                        stored::put_all(&storage, &values).await?;
-                        crate::providers::query::schedule(&self.state, &record).await?;
+                        self.store.put_all(&values).await?;
+                        crate::providers::query::schedule(&self.store, &record).await?;
                         if ledger.is_some() {
-                            crate::ledger::alarm_within(&storage, crate::ledger::COPY_CREATED_WITHIN_MS).await?;
+                            crate::ledger::alarm_within(&self.store, crate::ledger::COPY_CREATED_WITHIN_MS).await?;
                         }
                         Ok(Response::from_json(&record)?.with_status(201))
                     }
@@ -164,7 +166,7 @@ impl DurableObject for SessionObject {
                 None => Ok(Response::empty()?.with_status(404)),
             },
             (Method::Post, "/op") => {
-                let op: Op = req.json().await?;
+                let op: Op = crate::http::json_body(&mut req).await?;
                 let Some(record) = self.load().await? else {
                     return Ok(Response::empty()?.with_status(404));
                 };
@@ -172,11 +174,11 @@ impl DurableObject for SessionObject {
             }
             // The audit trail (see [`crate::audit`]).
             (Method::Get, "/audit") => match self.stored_record().await? {
-                Some(_) => crate::audit::in_object(&self.state).await,
+                Some(_) => crate::audit::in_object(&self.store).await,
                 None => Ok(Response::empty()?.with_status(404)),
             },
             (Method::Get, "/outbox") => {
-                let outbox: Vec<OutboxEntry> = stored::get(&storage, OUTBOX).await?.unwrap_or_default();
+                let outbox: Vec<OutboxEntry> = self.store.get(OUTBOX).await?.unwrap_or_default();
                 Response::from_json(&outbox)
             }
             _ => Ok(Response::empty()?.with_status(404)),
@@ -184,20 +186,30 @@ impl DurableObject for SessionObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
+        self.store.forget_alarm();
+        let done = self.alarm_work().await;
+        if done.is_err() {
+            // The runtime sets the alarm again for its retry.
+            self.store.forget_alarm();
+        }
+        done
+    }
+}
+
+impl SessionObject {
+    async fn alarm_work(&self) -> Result<Response> {
         self.deliver().await?;
         // Closes, queries while processing, expiry, and the next alarm.
         crate::providers::query::alarm_in_object(self, &self.env).await?;
         crate::duplicates::alarm_in_object(self, &self.env).await?;
         // Last: when D1 fails, it brings the next alarm forward to try again.
-        Self::flush_ledger(self.state.storage(), self.env.clone()).await;
+        self.flush_ledger().await;
         Response::empty()
     }
-}
 
-impl SessionObject {
     /// Copies the pending ledger rows to D1; a failure leaves them for the alarm (see [`crate::ledger`]).
-    async fn flush_ledger(storage: worker::Storage, env: Env) {
-        if crate::ledger::flush(storage, env).await.is_err() {
+    async fn flush_ledger(&self) {
+        if crate::ledger::flush(&self.store, &self.env).await.is_err() {
             crate::log::line("warn", "ledger.copy_failed", &[]);
         }
     }
@@ -207,7 +219,7 @@ impl SessionObject {
         if let Some(record) = self.record.borrow().as_ref() {
             return Ok(Some(record.clone()));
         }
-        let stored = stored::get::<SessionRecord>(&self.state.storage(), RECORD).await?;
+        let stored = self.store.get::<SessionRecord>(RECORD).await?;
         if let Some(record) = &stored {
             *self.record.borrow_mut() = Some(record.clone());
         }
@@ -217,19 +229,18 @@ impl SessionObject {
     /// Writes the record (and this instance's copy first, as the storage's cache is).
     pub(crate) async fn store_record(&self, record: &SessionRecord) -> Result<()> {
         *self.record.borrow_mut() = Some(record.clone());
-        stored::put(&self.state.storage(), RECORD, record).await
+        self.store.put(RECORD, record).await
     }
 
     /// Writes the record and `entries` appended to the audit trail, in one write.
     pub(crate) async fn store_record_noting(&self, record: &SessionRecord, entries: Vec<crate::audit::Entry>) -> Result<()> {
-        let storage = self.state.storage();
-        let trail = crate::audit::appended(&storage, entries).await?;
+        let trail = crate::audit::appended(&self.store, entries).await?;
         *self.record.borrow_mut() = Some(record.clone());
         let mut values = vec![(RECORD, stored::text(record)?)];
         if let Some(trail) = &trail {
             values.push((crate::audit::KEY, stored::text(trail)?));
         }
-        stored::put_all(&storage, &values).await
+        self.store.put_all(&values).await
     }
 
     /// The stored record, expired first when it is unpaid past its expiry.
@@ -267,8 +278,8 @@ impl SessionObject {
         let ledger_row = crate::ledger::transition(&session, &command)?;
         let (mut closes, mut queued, mut duplicates) = (Vec::new(), Vec::new(), Vec::new());
         record.session = session;
-        let storage = self.state.storage();
-        let mut outbox: Vec<OutboxEntry> = stored::get(&storage, OUTBOX).await?.unwrap_or_default();
+        let store = &self.store;
+        let mut outbox: Vec<OutboxEntry> = store.get(OUTBOX).await?.unwrap_or_default();
         let mut emitted = false;
         for effect in effects {
             match effect {
@@ -290,10 +301,10 @@ impl SessionObject {
         // The record and its events are stored in one write: no transition without its events.
         // … and so are its ledger rows (the alarm copies them to D1, see [`crate::ledger`]), its
         // audit entries and the attempts it queues for closing.
-        let ledger = crate::ledger::pending_with(&storage, &self.env, vec![ledger_row]).await?;
-        let (entries, closing) = crate::providers::query::transition_notes(&storage, &record, audit_name, audit_subject, closes, queued).await?;
+        let ledger = crate::ledger::pending_with(store, &self.env, vec![ledger_row]).await?;
+        let (entries, closing) = crate::providers::query::transition_notes(store, &record, audit_name, audit_subject, closes, queued).await?;
         noted.extend(entries);
-        let trail = crate::audit::appended(&storage, noted).await?;
+        let trail = crate::audit::appended(store, noted).await?;
         *self.record.borrow_mut() = Some(record.clone());
         let mut values = vec![(RECORD, stored::text(&record)?), (OUTBOX, stored::text(&outbox)?)];
         if let Some(rows) = &ledger {
@@ -305,15 +316,15 @@ impl SessionObject {
         if let Some(closing) = &closing {
             values.push((crate::providers::query::CLOSING, stored::text(closing)?));
         }
-        stored::put_all(&storage, &values).await?;
+        store.put_all(&values).await?;
         if emitted {
-            storage.set_alarm(std::time::Duration::from_millis(0)).await?;
+            store.alarm_by(worker::Date::now().as_millis()).await?;
         }
-        crate::providers::query::schedule(&self.state, &record).await?;
-        crate::duplicates::queue_in_object(&self.state, duplicates).await?;
+        crate::providers::query::schedule(store, &record).await?;
+        crate::duplicates::queue_in_object(store, duplicates).await?;
         if ledger.is_some() {
             // The alarm copies the rows to D1 (with the webhook, when there is one): within seconds.
-            crate::ledger::alarm_within(&storage, crate::ledger::COPY_WITHIN_MS).await?;
+            crate::ledger::alarm_within(store, crate::ledger::COPY_WITHIN_MS).await?;
         }
         Ok(Ok(record))
     }
@@ -324,7 +335,7 @@ impl SessionObject {
             Op::Sweep => {
                 let record = crate::providers::query::sweep_in_object(self, &self.env, record).await?;
                 // (Webhooks a transition here queues go out by the alarm it sets, as always.)
-                Self::flush_ledger(self.state.storage(), self.env.clone()).await;
+                self.flush_ledger().await;
                 Response::from_json(&serde_json::json!({ "status": record.session.status().as_str() }))
             }
             Op::MiniprogramPay { openid, now } => crate::providers::miniprogram::pay_in_object(self, record, openid, now).await,
@@ -344,7 +355,7 @@ impl SessionObject {
                     // Refused: the entry is written alone (the transition below writes nothing).
                     Err(e) => {
                         let entry = crate::audit::Entry::new("callback.refused", Some(&out_trade_no), Some(crate::audit::reason(&e)));
-                        crate::audit::append(&self.state.storage(), vec![entry]).await?;
+                        crate::audit::append(&self.store, vec![entry]).await?;
                         Vec::new()
                     }
                 };
@@ -362,7 +373,7 @@ impl SessionObject {
                 None => refused("oauth_state_used"),
             },
             Op::RequestRefund { request, now } => crate::refunds::request_in_object(self, record, request, now).await,
-            Op::RefundSubmitted { refund_id } => crate::refunds::submitted_in_object(&self.state, &refund_id).await,
+            Op::RefundSubmitted { refund_id } => crate::refunds::submitted_in_object(&self.store, &refund_id).await,
             Op::RefundSucceeded { out_refund_no, now } => {
                 match self.transition(record, Command::RefundSucceeded { out_refund_no }, now).await? {
                     Ok(record) => Response::from_json(&record),
@@ -375,13 +386,13 @@ impl SessionObject {
             },
             Op::Audit { kind, out_trade_no, detail } => {
                 let entry = crate::audit::Entry::new(&kind, out_trade_no.as_ref(), Some(detail));
-                crate::audit::unchecked_in_object(&self.state.storage(), entry).await?;
+                crate::audit::unchecked_in_object(&self.store, entry).await?;
                 Response::empty()
             }
             Op::DuplicateRefundOutcome { out_refund_no, succeeded } => {
-                crate::duplicates::outcome_in_object(&self.state, &out_refund_no, succeeded).await
+                crate::duplicates::outcome_in_object(&self.store, &out_refund_no, succeeded).await
             }
-            Op::QuerySlot { now_ms } => crate::providers::query::slot_in_object(&self.state, &record, now_ms).await,
+            Op::QuerySlot { now_ms } => crate::providers::query::slot_in_object(&self.store, &record, now_ms).await,
             Op::QueryResult { out_trade_no, outcome, error, now } => {
                 let outcome = outcome.ok_or_else(|| error.unwrap_or_else(|| "unavailable".to_owned()));
                 crate::providers::query::result_in_object(self, record, out_trade_no, outcome, now).await
@@ -392,8 +403,8 @@ impl SessionObject {
     /// Delivers every due event to `MERCHANT_WEBHOOK_URL`, signed per Standard Webhooks, and
     /// schedules the next try of those that failed.
     async fn deliver(&self) -> Result<()> {
-        let storage = self.state.storage();
-        let mut outbox: Vec<OutboxEntry> = stored::get(&storage, OUTBOX).await?.unwrap_or_default();
+        let store = &self.store;
+        let mut outbox: Vec<OutboxEntry> = store.get(OUTBOX).await?.unwrap_or_default();
         let now_ms = worker::Date::now().as_millis();
         let mut deliveries = Vec::new();
         for entry in outbox.iter_mut().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
@@ -419,15 +430,15 @@ impl SessionObject {
         }
         if !deliveries.is_empty() {
             // The attempts and their trail entries in one write.
-            let trail = crate::audit::appended(&storage, deliveries).await?;
+            let trail = crate::audit::appended(store, deliveries).await?;
             let mut values = vec![(OUTBOX, stored::text(&outbox)?)];
             if let Some(trail) = &trail {
                 values.push((crate::audit::KEY, stored::text(trail)?));
             }
-            stored::put_all(&storage, &values).await?;
+            store.put_all(&values).await?;
         }
         if let Some(next) = outbox.iter().filter_map(|e| e.next_at_ms).min() {
-            storage.set_alarm(std::time::Duration::from_millis(next.saturating_sub(now_ms))).await?;
+            store.set_alarm_at(next).await?;
         }
         Ok(())
     }

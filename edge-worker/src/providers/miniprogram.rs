@@ -117,7 +117,7 @@ pub(crate) async fn pay_in_object(
         Err(error) => super::query::error_code(*error).to_owned(),
     };
     let entry = crate::audit::Entry::new("provider.answer", Some(&out_trade_no), Some(format!("miniprogram {summary}")));
-    crate::audit::append(&object.state.storage(), vec![entry]).await?;
+    crate::audit::append(&object.store, vec![entry]).await?;
     match answer {
         Ok(params) => worker::Response::from_json(&serde_json::json!({ "type": "jsapi", "params": params })),
         Err(error) => ApiError::from(error).into_response(),

@@ -22,6 +22,7 @@ use worker::{Env, Method, Result};
 use super::ProviderError;
 use crate::session_object::SessionRecord;
 use crate::sessions::call_object;
+use crate::stored::Store;
 
 /// A session's attempts are queried at most once per this many milliseconds.
 pub(crate) const MIN_QUERY_INTERVAL_MS: u64 = 3_000;
@@ -167,7 +168,7 @@ pub(crate) async fn refresh(env: &Env, id: &SessionId, record: SessionRecord) ->
 // ---------------------------------------------------------------------------------------------
 
 use payment_core::session::{AttemptStatus, Command};
-use worker::{Response, State};
+use worker::Response;
 
 use crate::audit::{self, Entry};
 use crate::session_object::SessionObject;
@@ -210,12 +211,11 @@ fn next_query_ms(record: &SessionRecord, queried_at: u64) -> Option<u64> {
 
 /// Sets the object's alarm to the earliest of what is already set and what this session needs:
 /// its expiry while unpaid, the next query while processing, the next close.
-pub(crate) async fn schedule(state: &State, record: &SessionRecord) -> Result<()> {
-    let storage = state.storage();
-    let queried_at: u64 = crate::stored::get(&storage, QUERIED_AT).await?.unwrap_or(0);
-    let closing: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
+pub(crate) async fn schedule(store: &Store, record: &SessionRecord) -> Result<()> {
+    let queried_at: u64 = store.get(QUERIED_AT).await?.unwrap_or(0);
+    let closing: Vec<CloseTask> = store.get(CLOSING).await?.unwrap_or_default();
     let unpaid = matches!(record.session.status(), Status::Open | Status::Processing);
-    let existing = storage.get_alarm().await?.and_then(|t| u64::try_from(t).ok());
+    let existing = store.alarm().await?;
     let next = [
         unpaid.then(|| record.session.expires_at() * 1000),
         next_query_ms(record, queried_at),
@@ -226,9 +226,7 @@ pub(crate) async fn schedule(state: &State, record: &SessionRecord) -> Result<()
     .flatten()
     .min();
     if let Some(at) = next {
-        if existing != Some(at) {
-            storage.set_alarm(std::time::Duration::from_millis(at.saturating_sub(now_ms()))).await?;
-        }
+        store.set_alarm_at(at).await?;
     }
     Ok(())
 }
@@ -237,7 +235,7 @@ pub(crate) async fn schedule(state: &State, record: &SessionRecord) -> Result<()
 /// close queue with the attempts it closes (`None` when it closes none). The caller stores both in
 /// the transition's one write, then calls [`schedule`].
 pub(crate) async fn transition_notes(
-    storage: &worker::Storage,
+    store: &Store,
     record: &SessionRecord,
     command: &'static str,
     subject: Option<OutTradeNo>,
@@ -256,7 +254,7 @@ pub(crate) async fn transition_notes(
     if closes.is_empty() {
         return Ok((entries, None));
     }
-    let mut closing: Vec<CloseTask> = crate::stored::get(storage, CLOSING).await?.unwrap_or_default();
+    let mut closing: Vec<CloseTask> = store.get(CLOSING).await?.unwrap_or_default();
     for (out_trade_no, method) in closes {
         let started_at = record.session.attempts().iter().find(|a| a.out_trade_no == out_trade_no).map_or(0, |a| a.started_at);
         entries.push(Entry::new("close.queued", Some(&out_trade_no), Some(method.as_str().to_owned())));
@@ -267,13 +265,12 @@ pub(crate) async fn transition_notes(
 
 /// `query_slot`: the attempts to query now, or none when the session was queried less than 3 s
 /// ago (or is not processing). Taking a slot counts as a query.
-pub(crate) async fn slot_in_object(state: &State, record: &SessionRecord, now_ms: u64) -> Result<Response> {
-    let storage = state.storage();
-    let queried_at: u64 = crate::stored::get(&storage, QUERIED_AT).await?.unwrap_or(0);
+pub(crate) async fn slot_in_object(store: &Store, record: &SessionRecord, now_ms: u64) -> Result<Response> {
+    let queried_at: u64 = store.get(QUERIED_AT).await?.unwrap_or(0);
     if record.session.status() != Status::Processing || now_ms < queried_at.saturating_add(MIN_QUERY_INTERVAL_MS) {
         return Response::from_json(&Vec::<Target>::new());
     }
-    crate::stored::put(&storage, QUERIED_AT, &now_ms).await?;
+    store.put(QUERIED_AT, &now_ms).await?;
     Response::from_json(&pending(record))
 }
 
@@ -297,15 +294,15 @@ async fn apply_result(
     outcome: std::result::Result<QueryOutcome, String>,
     now: u64,
 ) -> Result<SessionRecord> {
-    let storage = object.state.storage();
+    let store = &object.store;
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
-            audit::append(&storage, vec![Entry::new("query.failed", Some(out_trade_no), Some(error))]).await?;
+            audit::append(store, vec![Entry::new("query.failed", Some(out_trade_no), Some(error))]).await?;
             return Ok(record);
         }
     };
-    audit::append(&storage, vec![Entry::new("query.result", Some(out_trade_no), Some(outcome.summary().to_owned()))]).await?;
+    audit::append(store, vec![Entry::new("query.result", Some(out_trade_no), Some(outcome.summary().to_owned()))]).await?;
     let command = match outcome {
         QueryOutcome::Paid { amount, provider_transaction_id, paid_at } => {
             Command::Paid { out_trade_no: out_trade_no.clone(), amount, provider_transaction_id, paid_at: paid_at.unwrap_or(now) }
@@ -315,7 +312,7 @@ async fn apply_result(
     };
     let refusal = record.session.apply(command.clone()).err().map(|e| audit::reason(&e));
     if let Some(reason) = refusal {
-        audit::append(&storage, vec![Entry::new("query.refused", Some(out_trade_no), Some(reason))]).await?;
+        audit::append(store, vec![Entry::new("query.refused", Some(out_trade_no), Some(reason))]).await?;
     }
     Ok(object.transition(record, command, now).await?.unwrap_or_else(|r| r))
 }
@@ -323,8 +320,8 @@ async fn apply_result(
 /// The alarm's share of this module: due closes, then (while processing) a due round of queries,
 /// then the next alarm. The caller has delivered due webhooks first.
 pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result<()> {
-    let storage = object.state.storage();
-    let closing: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
+    let store = &object.store;
+    let closing: Vec<CloseTask> = store.get(CLOSING).await?.unwrap_or_default();
     let processed = closing.len();
     let now = crate::now();
     let mut left = Vec::new();
@@ -335,19 +332,19 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
         }
         let no = task.target.out_trade_no.clone();
         match close(env, &task.target, now).await {
-            Ok(CloseOutcome::Closed) => audit::append(&storage, vec![Entry::new("close.done", Some(&no), None)]).await?,
+            Ok(CloseOutcome::Closed) => audit::append(store, vec![Entry::new("close.done", Some(&no), None)]).await?,
             Ok(CloseOutcome::NothingToClose) => {
-                audit::append(&storage, vec![Entry::new("close.nothing_to_close", Some(&no), None)]).await?;
+                audit::append(store, vec![Entry::new("close.nothing_to_close", Some(&no), None)]).await?;
             }
             Ok(CloseOutcome::Paid(paid)) => {
-                audit::append(&storage, vec![Entry::new("close.found_paid", Some(&no), None)]).await?;
+                audit::append(store, vec![Entry::new("close.found_paid", Some(&no), None)]).await?;
                 if let Some(record) = object.load().await? {
                     apply_result(object, record, &no, Ok(paid), now).await?;
                 }
             }
             Err(error) => {
                 task.tries += 1;
-                audit::append(&storage, vec![Entry::new("close.failed", Some(&no), Some(error_code(error).to_owned()))]).await?;
+                audit::append(store, vec![Entry::new("close.failed", Some(&no), Some(error_code(error).to_owned()))]).await?;
                 if task.tries < CLOSE_TRIES && error != ProviderError::NotConfigured {
                     task.next_at_ms = now_ms() + 10_000 * (1 << task.tries.min(10));
                     left.push(task);
@@ -357,28 +354,28 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
     }
     if processed > 0 {
         // Closes queued meanwhile (by a duplicate found above) stay queued.
-        let queued: Vec<CloseTask> = crate::stored::get(&storage, CLOSING).await?.unwrap_or_default();
+        let queued: Vec<CloseTask> = store.get(CLOSING).await?.unwrap_or_default();
         left.extend(queued.into_iter().skip(processed));
-        crate::stored::put(&storage, CLOSING, &left).await?;
+        store.put(CLOSING, &left).await?;
     }
 
     // Loading expires an unpaid session past its expiry.
     let Some(mut record) = object.load().await? else {
         return Ok(());
     };
-    let queried_at: u64 = crate::stored::get(&storage, QUERIED_AT).await?.unwrap_or(0);
+    let queried_at: u64 = store.get(QUERIED_AT).await?.unwrap_or(0);
     if next_query_ms(&record, queried_at).is_some_and(|t| t <= now_ms()) {
         record = query_pending(object, env, record, "alarm.query").await?;
     }
-    schedule(&object.state, &record).await
+    schedule(&object.store, &record).await
 }
 
 /// Queries every pending attempt of `record` now (recorded as `kind` in the trail) and applies
 /// what the providers say.
 async fn query_pending(object: &SessionObject, env: &Env, mut record: SessionRecord, kind: &str) -> Result<SessionRecord> {
-    let storage = object.state.storage();
-    crate::stored::put(&storage, QUERIED_AT, &now_ms()).await?;
-    audit::append(&storage, vec![Entry::new(kind, None, None)]).await?;
+    let store = &object.store;
+    store.put(QUERIED_AT, &now_ms()).await?;
+    audit::append(store, vec![Entry::new(kind, None, None)]).await?;
     for target in pending(&record) {
         let outcome = query(env, &target, crate::now()).await.map_err(|e| error_code(e).to_owned());
         record = apply_result(object, record, &target.out_trade_no, outcome, crate::now()).await?;
@@ -390,9 +387,9 @@ async fn query_pending(object: &SessionObject, env: &Env, mut record: SessionRec
 /// providers now (unless it was queried in the last 3 s); expiry happened on loading; the alarm
 /// is set again from what the session needs, in case it was lost.
 pub(crate) async fn sweep_in_object(object: &SessionObject, env: &Env, record: SessionRecord) -> Result<SessionRecord> {
-    let queried_at: u64 = crate::stored::get(&object.state.storage(), QUERIED_AT).await?.unwrap_or(0);
+    let queried_at: u64 = object.store.get(QUERIED_AT).await?.unwrap_or(0);
     let due = record.session.status() == Status::Processing && now_ms() >= queried_at.saturating_add(MIN_QUERY_INTERVAL_MS);
     let record = if due { query_pending(object, env, record, "sweep.query").await? } else { record };
-    schedule(&object.state, &record).await?;
+    schedule(&object.store, &record).await?;
     Ok(record)
 }
