@@ -146,11 +146,18 @@ async function json(method, url, body, headers = {}) {
 const sandbox = await startSandbox({ name: 'bench-worker', callbackScale: 0.001 });
 const config = (await json('GET', `${sandbox.url}/sandbox/worker-config`)).body;
 
+const PROVIDER_ANSWER = JSON.stringify({ alipay_trade_precreate_response: { code: '10000', msg: 'Success', out_trade_no: 'x'.repeat(32), qr_code: `https://qr.alipay.com/${'y'.repeat(24)}` }, sign: 'z'.repeat(344) });
 // The merchant's webhook receiver: resolves the waiter for a session when its event arrives.
 const waiters = new Map();
 let webhooks = 0;
 const hooks = http.createServer((req, res) => {
   const arrived = performance.now();
+  if (req.url === '/provider') {
+    // The floor's provider call (below): an answer the size of Alipay's precreate answer.
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(PROVIDER_ANSWER));
+    return;
+  }
   let body = '';
   req.on('data', (d) => (body += d));
   req.on('end', () => {
@@ -207,13 +214,26 @@ async function freshWorker() {
 // deployed worker pays for) spends on a request to an empty JavaScript worker, and on one that
 // makes one round trip to an empty Durable Object with one storage write — measured the same way.
 // '/rsa' signs one message with an RSA-2048 key through WebCrypto (imported once), as every
-// provider request does: the part of a pay no implementation can avoid. '/d1' copies two rows into
+// provider request does: the part of a pay no implementation can avoid. '/object-call' is the
+// least a pay that calls a provider does besides signing: the Durable Object round trip, one POST
+// of a signed form (answered by this script with an Alipay-sized JSON), one write. '/d1' copies two rows into
 // a table shaped like the ledger's in one D1 batch, as the worker's alarm does after a payment: in
 // Miniflare, D1 is a service inside the same workerd, so its CPU lands in the worker's figures (on
 // Cloudflare it runs elsewhere); this row says how much.
 const RSA_PKCS8 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
 const FLOOR_SCRIPT = `
-export class Empty { constructor(state) { this.state = state; } async fetch() { await this.state.storage.put('k', 1); return new Response('ok'); } }
+export class Empty {
+  constructor(state, env) { this.state = state; this.env = env; }
+  async fetch(req) {
+    if (new URL(req.url).pathname === '/call') {
+      const r = await fetch(this.env.PROVIDER, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: FORM, signal: AbortSignal.timeout(10000) });
+      await r.arrayBuffer();
+    }
+    await this.state.storage.put('k', 1);
+    return new Response('ok');
+  }
+}
+const FORM = 'app_id=2021000000000000&method=alipay.trade.precreate&biz_content=' + encodeURIComponent(JSON.stringify({ out_trade_no: 'x'.repeat(32), total_amount: '68.00', subject: 'bench' })) + '&sign=' + 'y'.repeat(344);
 let rsaKey;
 let ledgerReady;
 const RSA_DER = Uint8Array.from(atob('${RSA_PKCS8}'), (c) => c.charCodeAt(0));
@@ -221,6 +241,7 @@ const MESSAGE = new TextEncoder().encode('POST\\n/v3/pay/transactions/native\\n1
 export default { async fetch(req, env) {
   const path = new URL(req.url).pathname;
   if (path === '/object') return env.EMPTY.get(env.EMPTY.idFromName('x')).fetch('https://object/');
+  if (path === '/object-call') return env.EMPTY.get(env.EMPTY.idFromName('x')).fetch('https://object/call');
   if (path === '/rsa') {
     rsaKey ??= await crypto.subtle.importKey('pkcs8', RSA_DER, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
     await crypto.subtle.sign('RSASSA-PKCS1-v1_5', rsaKey, MESSAGE);
@@ -237,7 +258,7 @@ async function floorWorker() {
   await mf?.dispose();
   const port = await freePort();
   worker = `http://127.0.0.1:${port}`;
-  mf = new Miniflare({ host: '127.0.0.1', port, modules: true, script: FLOOR_SCRIPT, compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { EMPTY: 'Empty' }, d1Databases: { LEDGER: 'floor-ledger' } });
+  mf = new Miniflare({ host: '127.0.0.1', port, modules: true, script: FLOOR_SCRIPT, compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { EMPTY: 'Empty' }, d1Databases: { LEDGER: 'floor-ledger' }, bindings: { PROVIDER: `http://127.0.0.1:${hooks.address().port}/provider` } });
   await mf.ready;
   return workerdPids();
 }
@@ -351,6 +372,8 @@ try {
   pids = await floorWorker();
   const rsa = await floorOf('/rsa');
   row('reference: one WebCrypto RSA-2048 signature (what every provider request needs), CPU per request − the empty worker', ms(rsa.reqMs - floor.reqMs), '', null);
+  const call = await floorOf('/object-call');
+  row('reference: the least a pay that calls a provider costs here, in JavaScript: the Durable Object round trip, one POST of a signed form answered with an Alipay-sized JSON (this script answers it), one write; + the RSA row above, CPU per request − the empty worker', `${ms(call.reqMs - floor.reqMs)} + ${ms(rsa.reqMs - floor.reqMs)} = ${ms(call.reqMs - floor.reqMs + rsa.reqMs - floor.reqMs)}`, '', null);
   const d1 = await floorOf('/d1');
   row("reference: Miniflare's local D1, one batch of two ledger rows from a JS worker (as a payment's ledger copy; on Cloudflare D1 is not the worker's CPU), CPU per request − the empty worker", ms(d1.reqMs - floor.reqMs), '', null);
   /** A CPU figure with the worker's own share: total − the empty worker's floor. */
