@@ -51,6 +51,10 @@ function request(method, url, body, headers = {}) {
   });
 }
 
+// Miniflare's files (and perf's) in one directory of this script's, removed at the end (Miniflare
+// removes its own without waiting when disposed).
+const dir = mkdtempSync(path.join(os.tmpdir(), 'edgepay-profile-'));
+process.env.TMPDIR = dir;
 const sandbox = await startSandbox({ name: 'profile', callbackScale: 0.001 });
 const config = JSON.parse((await request('GET', `${sandbox.url}/sandbox/worker-config`)).text);
 const waiters = new Map();
@@ -90,7 +94,6 @@ const mf = new Miniflare({
 });
 await mf.ready;
 const pids = workerdPids().filter((p) => !before.has(p));
-const dir = mkdtempSync(path.join(os.tmpdir(), 'edgepay-profile-'));
 try {
   const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
   const create = async () => {
@@ -164,11 +167,11 @@ try {
   console.log('\n| kernel time by system call | ms per request |\n|---|---:|');
   for (const [call, n] of [...syscalls].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`| ${call} | ${per(n)} |`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
   await mf.dispose();
   await sandbox.stop();
   hooks.close();
   agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The category of a sample from its frames, innermost first. */

@@ -30,7 +30,7 @@
 // t0 = just before this script asks the sandbox to send the callback (POST …/notify, which sends it
 // regardless of the drop fault), t1 = when the signed webhook's request reaches this script's
 // receiver. One at a time, so it is the unloaded latency; it includes the sandbox signing the callback.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -60,7 +60,11 @@ const MEMORY_STORAGE = process.env.BENCH_DO_STORAGE === 'memory';
 // diagnosis of how much of the figures is the emulator's disk (Cloudflare does not bill a worker
 // for its storage's durability). Budgets are judged on the default.
 const TMPFS_STORAGE = process.env.BENCH_STORAGE === 'tmpfs';
-if (TMPFS_STORAGE) process.env.TMPDIR = '/dev/shm'; // Miniflare puts its files under os.tmpdir()
+// Miniflare puts its files in a directory under os.tmpdir() and removes it without waiting when
+// disposed, so this script exits before the last one is gone: they all go in this script's own
+// directory, removed at the end.
+const TMP = mkdtempSync(path.join(TMPFS_STORAGE ? '/dev/shm' : os.tmpdir(), 'edgepay-bench-'));
+process.env.TMPDIR = TMP;
 // BENCH_PHASES: a comma-separated subset of poll,pay,callback (default all; the floor always runs),
 // for comparing builds on one measurement. The budgets of the phases not run are not judged.
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'poll,pay,callback').split(',').map((p) => p.trim()));
@@ -510,6 +514,7 @@ try {
   agent.destroy();
   await sandbox.stop();
   await new Promise((r) => hooks.close(r));
+  rmSync(TMP, { recursive: true, force: true });
 }
 
 console.log(`# ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), node ${process.version}, Miniflare ${MINIFLARE_VERSION} (workerd), Durable Object storage ${MEMORY_STORAGE ? 'in memory (diagnosis)' : TMPFS_STORAGE ? 'on tmpfs (diagnosis)' : 'on disk (default)'}, D1 ledger ${process.env.BENCH_LEDGER === 'off' ? 'off' : 'on'}, CPU tick ${TICK_MS} ms`);

@@ -12,7 +12,9 @@ use payment_core::native::{block_on, HmacKey};
 use payment_core::webhook::{self, WebhookSecret};
 
 fn widget_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("edgepay-demo-site-test-{}", std::process::id()));
+    // Under the target directory (Cargo's temporary directory for integration tests), not the
+    // system's: nothing is left in /tmp by a test run.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("demo-site-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join("edgepay.js"), "export function mount() {}").expect("write");
     std::fs::write(dir.join("checkout_wasm_bg.wasm"), b"\0asm\x01\0\0\0").expect("write");
