@@ -152,7 +152,7 @@ try {
       const m = l.trim().match(/^[0-9a-f]+\s+(.*?)(?:\+0x[0-9a-f]+)?\s+\((.*)\)$/);
       return m ? { sym: m[1], dso: m[2] } : { sym: '', dso: '' };
     });
-    const cat = (compiler ? 'V8 compiler threads: ' : '') + category(frames);
+    const cat = compiler ? "V8's compiler threads (beside the request)" : category(frames);
     counts.set(cat, (counts.get(cat) ?? 0) + 1);
     total++;
     if (!compiler && cat === 'kernel') {
