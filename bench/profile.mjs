@@ -15,17 +15,11 @@
 // malloc, the kernel (by system call: fsync is Miniflare's on-disk storage), and V8's compiler
 // threads apart. Printed: ms per request of each category (samples × 0.25 ms / N).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
-import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
-import { freePort, startSandbox } from '../scripts/stack.mjs';
+import { diagnosisStack } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const WHAT = process.env.PROFILE_WHAT ?? 'pay';
 const METHOD = process.env.PROFILE_METHOD ?? 'alipay_qr';
 const N = Number(process.env.PROFILE_N ?? 200);
@@ -37,97 +31,22 @@ if (spawnSync('perf', ['--version']).status !== 0) {
   process.exit(2);
 }
 
-const API_KEY = `sk_test_profile_${crypto.randomBytes(12).toString('hex')}`;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-function request(method, url, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const r = http.request(url, { method, agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    });
-    r.on('error', reject);
-    r.end(body === undefined ? '' : JSON.stringify(body));
-  });
-}
-
 // Miniflare's files (and perf's) in one directory of this script's, removed at the end (Miniflare
 // removes its own without waiting when disposed).
 const dir = mkdtempSync(path.join(os.tmpdir(), 'edgepay-profile-'));
 process.env.TMPDIR = dir;
-const sandbox = await startSandbox({ name: 'profile', callbackScale: 0.001 });
-const config = JSON.parse((await request('GET', `${sandbox.url}/sandbox/worker-config`)).text);
-const waiters = new Map();
-const hooks = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (d) => (body += d));
-  req.on('end', () => {
-    res.writeHead(204).end();
-    for (const [id, arrived] of waiters) if (body.includes(id)) (waiters.delete(id), arrived());
-  });
-});
-await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
 const workerdPids = () =>
   execFileSync('ps', ['-e', '-o', 'pid=,comm=']).toString().trim().split('\n').map((r) => r.trim().split(/\s+/)).filter(([, c]) => c.startsWith('workerd')).map(([p]) => +p);
 const before = new Set(workerdPids());
-const port = await freePort();
-const worker = `http://127.0.0.1:${port}`;
-const mf = new Miniflare({
-  host: '127.0.0.1',
-  port,
-  modules: true,
-  scriptPath: path.join(ROOT, 'edge-worker/build/index.js'),
-  modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-  compatibilityDate: COMPATIBILITY_DATE,
-  cf: false,
-  durableObjects: { SESSIONS: 'SessionObject' },
-  ...(process.env.PROFILE_LEDGER === 'off' ? {} : { d1Databases: { LEDGER: 'edgepay-ledger' } }),
-  bindings: {
-    ...config,
-    MERCHANT_API_KEY: API_KEY,
-    SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
-    DATA_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
-    PUBLIC_BASE_URL: worker,
-    MERCHANT_WEBHOOK_URL: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`,
-    MERCHANT_WEBHOOK_SECRET: `whsec_${crypto.randomBytes(32).toString('base64')}`,
-  },
-});
-await mf.ready;
-const pids = workerdPids().filter((p) => !before.has(p));
+let stack;
 try {
-  const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-  const create = async () => {
-    const r = await request('POST', `${worker}/v1/sessions`, { order_id: crypto.randomUUID(), amount: 6800, currency: 'CNY', description: 'profile', methods: [METHOD] }, { authorization: `Bearer ${API_KEY}` });
-    if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
-    return JSON.parse(r.text);
-  };
-  const pay = async (s) => {
-    const r = await request('POST', `${worker}/v1/sessions/${s.id}/pay`, { method: METHOD }, { authorization: `Bearer ${s.client_secret}`, 'user-agent': UA });
-    if (r.status !== 200) throw new Error(`pay: ${r.status} ${r.text}`);
-    return JSON.parse(r.text);
-  };
-  const sandboxPost = async (p) => {
-    const r = await request('POST', `${sandbox.url}${p}`, { times: 1 });
-    if (r.status !== 200) throw new Error(`${p}: ${r.status} ${r.text}`);
-  };
-  await request('PUT', `${sandbox.url}/sandbox/control/faults`, { callbacks: 'drop' });
-  for (let i = 0; i < 20; i++) await pay(await create());
+  stack = await diagnosisStack({ name: 'profile', method: METHOD, ledger: process.env.PROFILE_LEDGER !== 'off' });
+  const pids = workerdPids().filter((p) => !before.has(p));
+  for (let i = 0; i < 20; i++) await stack.pay(await stack.create());
   const sessions = [];
-  for (let i = 0; i < N + 20; i++) sessions.push(await create());
-  const orders = [];
-  if (WHAT === 'callback') {
-    const actions = [];
-    for (const s of sessions) actions.push(await pay(s));
-    const all = JSON.parse((await request('GET', `${sandbox.url}/sandbox/control/orders`)).text);
-    for (const a of actions) orders.push(all.find((o) => o.detail?.qr_data === a.data).out_trade_no);
-    for (const no of orders) await sandboxPost(`/sandbox/control/orders/alipay/${no}/pay`);
-  }
-  const one = async (i) => {
-    if (WHAT === 'pay') return pay(sessions[i]);
-    const arrived = new Promise((r) => waiters.set(sessions[i].id, r));
-    await sandboxPost(`/sandbox/control/orders/alipay/${orders[i]}/notify`);
-    await arrived;
-  };
+  for (let i = 0; i < N + 20; i++) sessions.push(await stack.create());
+  const orders = WHAT === 'callback' ? await stack.paidAtAlipay(sessions) : [];
+  const one = (i) => (WHAT === 'pay' ? stack.pay(sessions[i]) : stack.callbackToWebhook(sessions[i], orders[i]));
   for (let i = 0; i < 20; i++) await one(i);
   // The creations' and pays' alarms (ledger copies within a second) come before the samples.
   await new Promise((r) => setTimeout(r, 2_500));
@@ -167,10 +86,7 @@ try {
   console.log('\n| kernel time by system call | ms per request |\n|---|---:|');
   for (const [call, n] of [...syscalls].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`| ${call} | ${per(n)} |`);
 } finally {
-  await mf.dispose();
-  await sandbox.stop();
-  hooks.close();
-  agent.destroy();
+  await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -36,13 +36,11 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { freePort, startSandbox } from '../scripts/stack.mjs';
+import { COMPATIBILITY_DATE, DESKTOP_UA, ROOT, workerOptions } from './lib.mjs';
 
 const MINIFLARE_VERSION = JSON.parse(readFileSync(new URL('../node_modules/miniflare/package.json', import.meta.url), 'utf8')).version;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const N = Number(process.env.BENCH_N ?? 200);
@@ -69,7 +67,6 @@ process.env.TMPDIR = TMP;
 // for comparing builds on one measurement. The budgets of the phases not run are not judged.
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'poll,pay,callback').split(',').map((p) => p.trim()));
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
 const API_KEY = `sk_test_bench_${crypto.randomBytes(12).toString('hex')}`;
 const WEBHOOK_SECRET = `whsec_${crypto.randomBytes(32).toString('base64')}`;
@@ -187,29 +184,18 @@ async function freshWorker() {
   await mf?.dispose();
   const port = await freePort();
   worker = `http://127.0.0.1:${port}`;
-  mf = new Miniflare({
-    host: '127.0.0.1',
-    port,
-    modules: true,
-    scriptPath: path.join(ROOT, 'edge-worker/build/index.js'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: COMPATIBILITY_DATE,
-    cf: false,
-    durableObjects: { SESSIONS: 'SessionObject' },
-    // The ledger, as deployed; its D1 is Miniflare's local SQLite service inside workerd (on
-    // Cloudflare, another service: its CPU is not the worker's). BENCH_LEDGER=off measures without.
-    ...(process.env.BENCH_LEDGER === 'off' ? {} : { d1Databases: { LEDGER: 'edgepay-ledger' } }),
-    unsafeEphemeralDurableObjects: MEMORY_STORAGE,
-    bindings: {
-      ...config,
-      MERCHANT_API_KEY: API_KEY,
-      SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
-      DATA_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
-      PUBLIC_BASE_URL: worker,
-      MERCHANT_WEBHOOK_URL: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`,
-      MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    },
-  });
+  // The ledger as deployed (BENCH_LEDGER=off measures without it).
+  mf = new Miniflare(
+    workerOptions({
+      port,
+      config,
+      apiKey: API_KEY,
+      webhookUrl: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`,
+      webhookSecret: WEBHOOK_SECRET,
+      ledger: process.env.BENCH_LEDGER !== 'off',
+      memory: MEMORY_STORAGE,
+    }),
+  );
   await mf.ready;
   const pids = workerdPids();
   if (pids.length === 0) throw new Error('no workerd process found under this process');

@@ -172,7 +172,7 @@ fn a_worker_refusal_shows_on_the_page_without_a_session() {
 
 #[test]
 fn refuses_to_start_without_a_widget_build_or_a_merchant_key() {
-    let empty = std::env::temp_dir().join(format!("edgepay-empty-{}", std::process::id()));
+    let empty = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("demo-site-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("temp dir");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_demo-site"))
         .args(["--worker-url", "http://127.0.0.1:1", "--widget-dir", empty.to_str().expect("utf-8")])

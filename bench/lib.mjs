@@ -1,0 +1,131 @@
+// What the worker's benchmark and its diagnoses share: the worker's Miniflare options, and for the
+// diagnoses (profile.mjs, js-calls.mjs) a whole stack — the sandbox, a webhook receiver and the
+// worker — with the requests they make.
+import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { freePort, startSandbox } from '../scripts/stack.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+export const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+
+/**
+ * Miniflare's options for the worker's build (`scriptPath`, default edge-worker/build/) on `port`,
+ * bound to the sandbox's `config` and a merchant webhook at `webhookUrl`. `ledger`: the D1 binding,
+ * as deployed (its D1 is Miniflare's local SQLite service inside workerd; on Cloudflare, another
+ * service). `memory`: the Durable Objects' storage in memory instead of Miniflare's SQLite files.
+ */
+export function workerOptions({ port, config, apiKey, webhookUrl, webhookSecret, scriptPath, modulesRoot, ledger = true, memory = false }) {
+  return {
+    host: '127.0.0.1',
+    port,
+    modules: true,
+    scriptPath: scriptPath ?? path.join(ROOT, 'edge-worker/build/index.js'),
+    ...(modulesRoot ? { modulesRoot } : {}),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: COMPATIBILITY_DATE,
+    cf: false,
+    durableObjects: { SESSIONS: 'SessionObject' },
+    ...(ledger ? { d1Databases: { LEDGER: 'edgepay-ledger' } } : {}),
+    unsafeEphemeralDurableObjects: memory,
+    bindings: {
+      ...config,
+      MERCHANT_API_KEY: apiKey,
+      SESSION_SECRET: crypto.randomBytes(32).toString('base64'),
+      DATA_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      MERCHANT_WEBHOOK_URL: webhookUrl,
+      MERCHANT_WEBHOOK_SECRET: webhookSecret ?? `whsec_${crypto.randomBytes(32).toString('base64')}`,
+    },
+  };
+}
+
+/**
+ * The sandbox, a webhook receiver and the worker (`scriptPath`, default edge-worker/build/) in a
+ * Miniflare, for sessions accepting `method` only, with the provider's callbacks dropped (a
+ * diagnosis sends each itself). `stop()` stops all three.
+ */
+export async function diagnosisStack({ name, method, scriptPath, modulesRoot, ledger = true }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const request = (verb, url, body, headers = {}) =>
+    new Promise((resolve, reject) => {
+      const r = http.request(url, { method: verb, agent, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      });
+      r.on('error', reject);
+      r.end(body === undefined ? '' : JSON.stringify(body));
+    });
+  const sandbox = await startSandbox({ name, callbackScale: 0.001 });
+  const waiters = new Map();
+  const hooks = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      res.writeHead(204).end();
+      for (const [id, arrived] of waiters) if (body.includes(id)) (waiters.delete(id), arrived());
+    });
+  });
+  await new Promise((r) => hooks.listen(0, '127.0.0.1', r));
+  const apiKey = `sk_test_${name}_${crypto.randomBytes(12).toString('hex')}`;
+  let mf;
+  const stop = async () => {
+    await mf?.dispose();
+    await sandbox.stop();
+    hooks.close();
+    agent.destroy();
+  };
+  try {
+    const port = await freePort();
+    const worker = `http://127.0.0.1:${port}`;
+    const config = JSON.parse((await request('GET', `${sandbox.url}/sandbox/worker-config`)).text);
+    mf = new Miniflare(workerOptions({ port, config, apiKey, webhookUrl: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`, scriptPath, modulesRoot, ledger }));
+    await mf.ready;
+    const sandboxPost = async (p) => {
+      const r = await request('POST', `${sandbox.url}${p}`, { times: 1 });
+      if (r.status !== 200) throw new Error(`${p}: ${r.status} ${r.text}`);
+    };
+    await request('PUT', `${sandbox.url}/sandbox/control/faults`, { callbacks: 'drop' });
+    const stack = {
+      worker,
+      request,
+      stop,
+      /** A new session accepting `method`. */
+      async create() {
+        const r = await request('POST', `${worker}/v1/sessions`, { order_id: crypto.randomUUID(), amount: 6800, currency: 'CNY', description: name, methods: [method] }, { authorization: `Bearer ${apiKey}` });
+        if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
+        return JSON.parse(r.text);
+      },
+      /** The widget's pay with `method`, from a desktop browser: its next action. */
+      async pay(session) {
+        const r = await request('POST', `${worker}/v1/sessions/${session.id}/pay`, { method }, { authorization: `Bearer ${session.client_secret}`, 'user-agent': DESKTOP_UA });
+        if (r.status !== 200) throw new Error(`pay: ${r.status} ${r.text}`);
+        return JSON.parse(r.text);
+      },
+      /** Pays each session with Alipay's QR code, then pays each order at the sandbox: their order numbers. */
+      async paidAtAlipay(sessions) {
+        const actions = [];
+        for (const s of sessions) actions.push(await stack.pay(s));
+        const orders = JSON.parse((await request('GET', `${sandbox.url}/sandbox/control/orders`)).text);
+        const numbers = actions.map((a) => orders.find((o) => o.detail?.qr_data === a.data).out_trade_no);
+        for (const no of numbers) await sandboxPost(`/sandbox/control/orders/alipay/${no}/pay`);
+        return numbers;
+      },
+      /** Has the sandbox send Alipay's callback for `outTradeNo`; resolves when `session`'s webhook arrives. */
+      async callbackToWebhook(session, outTradeNo) {
+        const arrived = new Promise((r) => waiters.set(session.id, r));
+        await sandboxPost(`/sandbox/control/orders/alipay/${outTradeNo}/notify`);
+        await arrived;
+      },
+    };
+    return stack;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
