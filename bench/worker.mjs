@@ -105,9 +105,9 @@ function workerdCpu(pids) {
   let sys = 0;
   let compile = 0;
   for (const pid of pids) {
-    const process = ticks(`/proc/${pid}/stat`);
-    user += process.user;
-    sys += process.sys;
+    const whole = ticks(`/proc/${pid}/stat`);
+    user += whole.user;
+    sys += whole.sys;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const thread = ticks(`/proc/${pid}/task/${tid}/stat`);
       if (thread?.comm.startsWith('V8 ')) compile += thread.user + thread.sys;
@@ -116,11 +116,6 @@ function workerdCpu(pids) {
   return { total: (user + sys) * TICK_MS, sys: sys * TICK_MS, compile: compile * TICK_MS };
 }
 const workerdCpuMs = (pids) => workerdCpu(pids).total;
-/** CPU of workerd's request threads (everything but V8's compiler threads), in milliseconds. */
-const requestCpuMs = (pids) => {
-  const cpu = workerdCpu(pids);
-  return cpu.total - cpu.compile;
-};
 
 // ---------- HTTP ----------
 
