@@ -73,6 +73,15 @@ async function sandboxOrderFor(qrData) {
   return orders.find((o) => o.detail?.qr_data === qrData);
 }
 
+/** A new session paid with Alipay's QR code at the sandbox (which then sends its callback). */
+async function sessionPaidByQr() {
+  const session = await createSession({ methods: ['alipay_qr'] });
+  const { body: action } = await pay(session, 'alipay_qr');
+  const order = await sandboxOrderFor(action.data);
+  await fetch(`${sandbox.url}/sandbox/control/orders/alipay/${order.out_trade_no}/pay`, { method: 'POST' });
+  return session;
+}
+
 
 const eventsFor = (sessionId) => received.filter((r) => JSON.parse(r.body).data?.session?.id === sessionId || r.body.includes(sessionId));
 
@@ -115,10 +124,7 @@ test('QR: pay → scan and pay at the sandbox → notify → paid once → one s
 
 test('a merchant endpoint that is down gets the event later, once', async () => {
   failWebhooks = 1;
-  const session = await createSession({ methods: ['alipay_qr'] });
-  const { body: action } = await pay(session, 'alipay_qr');
-  const order = await sandboxOrderFor(action.data);
-  await fetch(`${sandbox.url}/sandbox/control/orders/alipay/${order.out_trade_no}/pay`, { method: 'POST' });
+  const session = await sessionPaidByQr();
   await waitFor(() => eventsFor(session.id).some((r) => r.status === 204), 'the retried webhook', 20_000);
   const deliveries = eventsFor(session.id);
   assert.deepEqual(deliveries.map((d) => d.status), [500, 204]);
@@ -128,10 +134,7 @@ test('a merchant endpoint that is down gets the event later, once', async () => 
 
 test('a merchant endpoint that hangs: the delivery is given up after 10 s and retried, the same event', async () => {
   hangWebhooks = 1;
-  const session = await createSession({ methods: ['alipay_qr'] });
-  const { body: action } = await pay(session, 'alipay_qr');
-  const order = await sandboxOrderFor(action.data);
-  await fetch(`${sandbox.url}/sandbox/control/orders/alipay/${order.out_trade_no}/pay`, { method: 'POST' });
+  const session = await sessionPaidByQr();
   await waitFor(() => eventsFor(session.id).some((r) => r.status === 204), 'the webhook after the hung one', 40_000);
   const deliveries = eventsFor(session.id);
   assert.deepEqual(deliveries.map((d) => d.status), [0, 204]);
