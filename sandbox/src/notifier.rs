@@ -85,12 +85,14 @@ pub async fn deliver_once(state: &Shared, callback: &Callback) -> bool {
 
 /// Sends `callback` in the background on the provider's schedule until it is acknowledged.
 pub fn schedule(state: &Shared, callback: Callback) {
+    // The faults in force when the callback is scheduled decide its fate, not those in force when
+    // the task first runs: a test that drops callbacks and then clears the fault must not race it.
+    let (mode, delay_ms) = {
+        let faults = lock(&state.faults);
+        (faults.callbacks, faults.callback_delay_ms)
+    };
     let state = state.clone();
     tokio::spawn(async move {
-        let (mode, delay_ms) = {
-            let faults = lock(&state.faults);
-            (faults.callbacks, faults.callback_delay_ms)
-        };
         if mode == CallbackMode::Drop {
             println!("callback {} {} {} dropped (fault injected)", callback.provider.as_str(), callback.kind, callback.out_trade_no);
             return;
