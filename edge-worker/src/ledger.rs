@@ -144,6 +144,18 @@ fn opt<T: Into<JsValue>>(value: Option<T>) -> JsValue {
 /// Copies the session's pending rows to D1, then forgets those. On failure they stay, and the
 /// object's alarm is brought forward to try again within a minute.
 pub(crate) async fn flush(store: &Store, env: &Env) -> Result<()> {
+    let copied = copy_pending(store, env).await;
+    if copied.is_err() {
+        retry_soon(store).await?;
+    }
+    store.flush().await?;
+    copied
+}
+
+/// Copies the session's pending rows to D1 and *stages* forgetting them (see [`crate::stored`]):
+/// the object's next write carries it. Lost with the instance, it costs a second copy that
+/// inserts nothing (rows have unique keys). On failure the rows stay (see [`retry_soon`]).
+pub(crate) async fn copy_pending(store: &Store, env: &Env) -> Result<()> {
     let Ok(db) = env.d1(BINDING) else {
         return Ok(());
     };
@@ -151,20 +163,17 @@ pub(crate) async fn flush(store: &Store, env: &Env) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
-    let copied = copy(&db, &pending).await;
-    if copied.is_err() {
-        store.alarm_by(worker::Date::now().as_millis() + 60_000).await?;
-        return copied;
-    }
+    copy(&db, &pending).await?;
     // Rows added while the copy ran stay for the next one.
     let mut now_pending: Vec<Row> = store.get(PENDING).await?.unwrap_or_default();
     now_pending.retain(|r| !pending.iter().any(|done| done.key == r.key));
-    if now_pending.is_empty() {
-        store.delete(PENDING).await?;
-    } else {
-        store.put(PENDING, &now_pending).await?;
-    }
+    store.stage(&[(PENDING, crate::stored::text(&now_pending)?)]);
     Ok(())
+}
+
+/// After a failed copy: the alarm comes back within a minute to try again.
+pub(crate) async fn retry_soon(store: &Store) -> Result<()> {
+    store.alarm_by(worker::Date::now().as_millis() + 60_000).await
 }
 
 async fn copy(db: &D1Database, rows: &[Row]) -> Result<()> {

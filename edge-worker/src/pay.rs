@@ -120,7 +120,10 @@ pub(crate) async fn in_object(object: &SessionObject, record: SessionRecord, op:
     if let Err(payment_core::Error::MethodNotAllowed { reason }) = check_allowed(method, &detected, record.methods.as_deref()) {
         return ApiError::PaymentMethodNotAllowed(reason.to_owned()).into_response();
     }
-    let record = match object.transition(record, Command::StartAttempt { out_trade_no: out_trade_no.clone(), method, now }, now).await? {
+    // The attempt's start is written with the provider's answer, in one commit: until then the
+    // shopper holds nothing payable for it (see [`crate::stored`]).
+    let start = Command::StartAttempt { out_trade_no: out_trade_no.clone(), method, now };
+    let record = match object.transition_staged(record, start, now, Vec::new()).await? {
         Ok(record) => record,
         Err(_) => return ApiError::SessionNotPayable.into_response(),
     };
@@ -138,6 +141,7 @@ pub(crate) async fn in_object(object: &SessionObject, record: SessionRecord, op:
     let store = &object.store;
     // Other requests may have reached the object while the provider answered: build on what is stored.
     let Some(mut record) = object.load().await? else {
+        store.flush().await?;
         return ApiError::SessionNotFound.into_response();
     };
     match answer {
@@ -151,10 +155,12 @@ pub(crate) async fn in_object(object: &SessionObject, record: SessionRecord, op:
             Response::from_json(&action)
         }
         Err(error) => {
-            crate::audit::append(store, vec![entry]).await?;
             // The attempt did not start at the provider: the shopper may try again or another method.
             // (Refused only when the session moved on meanwhile, e.g. expired: nothing to undo then.)
-            let _ = object.transition(record, Command::AttemptFailed { out_trade_no, retryable: true, now }, now).await?;
+            let failed = Command::AttemptFailed { out_trade_no, retryable: true, now };
+            if object.transition_noting(record, failed, now, vec![entry.clone()]).await?.is_err() {
+                crate::audit::append(store, vec![entry]).await?;
+            }
             ApiError::from(error).into_response()
         }
     }

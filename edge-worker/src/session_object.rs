@@ -198,12 +198,20 @@ impl DurableObject for SessionObject {
 
 impl SessionObject {
     async fn alarm_work(&self) -> Result<Response> {
-        self.deliver().await?;
+        // The due webhooks and the ledger's copy to D1 go out at once, and what both did is stored
+        // in one write (each stages its share).
+        let (delivered, copied) = futures_util::future::join(self.deliver(), crate::ledger::copy_pending(&self.store, &self.env)).await;
+        let written = self.store.flush().await;
+        delivered?;
+        written?;
         // Closes, queries while processing, expiry, and the next alarm.
         crate::providers::query::alarm_in_object(self, &self.env).await?;
         crate::duplicates::alarm_in_object(self, &self.env).await?;
-        // Last: when D1 fails, it brings the next alarm forward to try again.
-        self.flush_ledger().await;
+        // Last: when D1 failed, the next alarm comes within a minute to try again.
+        if copied.is_err() {
+            crate::log::line("warn", "ledger.copy_failed", &[]);
+            crate::ledger::retry_soon(&self.store).await?;
+        }
         Response::empty()
     }
 
@@ -266,6 +274,23 @@ impl SessionObject {
     /// transition's own entries (nothing is written when the state machine refuses `command`).
     pub(crate) async fn transition_noting(
         &self,
+        record: SessionRecord,
+        command: Command,
+        now: u64,
+        noted: Vec<crate::audit::Entry>,
+    ) -> Result<std::result::Result<SessionRecord, SessionRecord>> {
+        let applied = self.transition_staged(record, command, now, noted).await?;
+        if applied.is_ok() {
+            self.store.flush().await?;
+        }
+        Ok(applied)
+    }
+
+    /// [`Self::transition_noting`], but what it writes (and the alarm it needs) is only staged:
+    /// it is sent with the object's next write (see [`crate::stored`]). For a transition that may be
+    /// lost with the instance, as an attempt's start before the shopper has anything to pay.
+    pub(crate) async fn transition_staged(
+        &self,
         mut record: SessionRecord,
         command: Command,
         now: u64,
@@ -300,7 +325,7 @@ impl SessionObject {
         }
         // The record and its events are stored in one write: no transition without its events.
         // … and so are its ledger rows (the alarm copies them to D1, see [`crate::ledger`]), its
-        // audit entries and the attempts it queues for closing.
+        // audit entries, the attempts it queues for closing and the alarm all of that needs.
         let ledger = crate::ledger::pending_with(store, &self.env, vec![ledger_row]).await?;
         let (entries, closing) = crate::providers::query::transition_notes(store, &record, audit_name, audit_subject, closes, queued).await?;
         noted.extend(entries);
@@ -316,15 +341,26 @@ impl SessionObject {
         if let Some(closing) = &closing {
             values.push((crate::providers::query::CLOSING, stored::text(closing)?));
         }
-        store.put_all(&values).await?;
-        if emitted {
-            store.alarm_by(worker::Date::now().as_millis()).await?;
+        store.stage(&values);
+        let now_ms = worker::Date::now().as_millis();
+        let alarm = [
+            // Delivers the events at once.
+            emitted.then_some(now_ms),
+            // Expiry, queries, closes.
+            crate::providers::query::needs_alarm_at(store, &record).await?,
+            // Copies the rows to D1 (with the webhook, when there is one): within seconds.
+            ledger.is_some().then(|| now_ms + crate::ledger::COPY_WITHIN_MS),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(at) = alarm {
+            store.stage_alarm_by(at).await?;
         }
-        crate::providers::query::schedule(store, &record).await?;
-        crate::duplicates::queue_in_object(store, duplicates).await?;
-        if ledger.is_some() {
-            // The alarm copies the rows to D1 (with the webhook, when there is one): within seconds.
-            crate::ledger::alarm_within(store, crate::ledger::COPY_WITHIN_MS).await?;
+        if !duplicates.is_empty() {
+            // Queued with their own writes, after the transition's.
+            store.flush().await?;
+            crate::duplicates::queue_in_object(store, duplicates).await?;
         }
         Ok(Ok(record))
     }
@@ -401,14 +437,23 @@ impl SessionObject {
     }
 
     /// Delivers every due event to `MERCHANT_WEBHOOK_URL`, signed per Standard Webhooks, and
-    /// schedules the next try of those that failed.
+    /// schedules the next try of those that failed. What it did is staged: the caller writes it.
     async fn deliver(&self) -> Result<()> {
         let store = &self.store;
-        let mut outbox: Vec<OutboxEntry> = store.get(OUTBOX).await?.unwrap_or_default();
+        let due: Vec<OutboxEntry> = store.get::<Vec<OutboxEntry>>(OUTBOX).await?.unwrap_or_default();
         let now_ms = worker::Date::now().as_millis();
-        let mut deliveries = Vec::new();
-        for entry in outbox.iter_mut().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
+        let mut sent = Vec::new();
+        for entry in due.into_iter().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
             let status = crate::webhooks::send(&self.env, &entry.event).await;
+            sent.push((entry, status));
+        }
+        // Read again: a transition may have queued another event while the webhooks went out.
+        let mut outbox: Vec<OutboxEntry> = store.get(OUTBOX).await?.unwrap_or_default();
+        let mut deliveries = Vec::new();
+        for (sent, status) in sent {
+            let Some(entry) = outbox.iter_mut().find(|e| e.event.id == sent.event.id) else {
+                continue;
+            };
             entry.attempts.push((now_ms, status));
             if !(200..300).contains(&status) {
                 crate::log::line("warn", "webhook.attempt_failed", &[
@@ -435,10 +480,10 @@ impl SessionObject {
             if let Some(trail) = &trail {
                 values.push((crate::audit::KEY, stored::text(trail)?));
             }
-            store.put_all(&values).await?;
+            store.stage(&values);
         }
         if let Some(next) = outbox.iter().filter_map(|e| e.next_at_ms).min() {
-            store.set_alarm_at(next).await?;
+            store.stage_alarm_at(next);
         }
         Ok(())
     }

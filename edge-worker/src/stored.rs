@@ -16,6 +16,17 @@
 //!
 //! Values written by earlier versions (JavaScript objects) are still read (and not kept: they are
 //! rewritten as text by the next write).
+//!
+//! A value or an alarm can also be *staged* ([`Store::stage`], [`Store::stage_alarm_by`]): taken
+//! into this copy at once and sent with the next write, whoever makes it (values and alarm in one
+//! commit of the object's database). A `pay` used to commit twice (the attempt's start, then the
+//! provider's answer) and an alarm after a payment twice (the webhook's delivery, then the ledger
+//! rows copied to D1); each now commits once. Only what can be lost with the instance without harm
+//! is staged, for the few milliseconds until that write: an attempt's start before anything payable
+//! has been handed to anyone (the shopper got no action for it and tries again), the ledger rows'
+//! being copied (copied again, they insert nothing twice), a webhook's delivery while the ledger's
+//! copy runs beside it (delivered again with the same `webhook-id`, as after any crash between a
+//! delivery and its record).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -42,11 +53,22 @@ pub(crate) struct Store {
     empty: Cell<bool>,
     /// The alarm, Unix milliseconds; `Some(None)`: known to be unset; `None`: not known.
     alarm: Cell<Option<Option<u64>>>,
+    /// Texts taken into `texts` but not sent yet, in the order staged (see [`Store::stage`]).
+    staged: RefCell<Vec<(String, String)>>,
+    /// `alarm` holds a time staged but not sent yet.
+    alarm_staged: Cell<bool>,
 }
 
 impl Store {
     pub(crate) fn new(storage: Storage) -> Self {
-        Self { storage, texts: RefCell::new(HashMap::new()), empty: Cell::new(false), alarm: Cell::new(None) }
+        Self {
+            storage,
+            texts: RefCell::new(HashMap::new()),
+            empty: Cell::new(false),
+            alarm: Cell::new(None),
+            staged: RefCell::new(Vec::new()),
+            alarm_staged: Cell::new(false),
+        }
     }
 
     /// The value under `key`, `None` when there is none.
@@ -81,25 +103,49 @@ impl Store {
         self.put_all(&[(key, text(value)?)]).await
     }
 
-    /// Stores every `(key, text)` (texts from [`text`]) in one write: all of them or none.
+    /// Stores every `(key, text)` (texts from [`text`]) in one write: all of them or none, with
+    /// whatever is staged.
     pub(crate) async fn put_all(&self, entries: &[(&str, String)]) -> Result<()> {
-        let values = Object::new();
-        {
-            let mut texts = self.texts.borrow_mut();
-            for (key, text) in entries {
-                Reflect::set(&values, &JsValue::from_str(key), &JsValue::from_str(text))?;
-                texts.insert((*key).to_owned(), Some(text.clone()));
-            }
-        }
-        let written = self.storage.put_multiple_raw(values).await;
-        self.forget_on_error(written)
+        self.stage(entries);
+        self.flush().await
     }
 
-    /// Deletes the value under `key`.
-    pub(crate) async fn delete(&self, key: &str) -> Result<()> {
-        self.texts.borrow_mut().insert(key.to_owned(), None);
-        let deleted = self.storage.delete(key).await.map(|_| ());
-        self.forget_on_error(deleted)
+    /// Takes every `(key, text)` into this copy now and sends it with the next write (see the
+    /// module's documentation: only for what may be lost with the instance).
+    pub(crate) fn stage(&self, entries: &[(&str, String)]) {
+        let mut texts = self.texts.borrow_mut();
+        let mut staged = self.staged.borrow_mut();
+        for (key, text) in entries {
+            texts.insert((*key).to_owned(), Some(text.clone()));
+            staged.retain(|(k, _)| k != key);
+            staged.push(((*key).to_owned(), text.clone()));
+        }
+    }
+
+    /// Sends what is staged, values and alarm, in one write (nothing when nothing is).
+    pub(crate) async fn flush(&self) -> Result<()> {
+        let entries = std::mem::take(&mut *self.staged.borrow_mut());
+        let alarm = if self.alarm_staged.replace(false) { self.alarm.get().flatten() } else { None };
+        // Both calls are made before either is awaited: the runtime commits them together.
+        let written = if entries.is_empty() {
+            None
+        } else {
+            let values = Object::new();
+            for (key, text) in &entries {
+                Reflect::set(&values, &JsValue::from_str(key), &JsValue::from_str(text))?;
+            }
+            Some(self.storage.as_raw().put_multiple(values.into()))
+        };
+        let set = alarm.map(|at| self.storage.as_raw().set_alarm(date(at), JsValue::NULL.into()));
+        let mut result = Ok(());
+        for promise in [written, set].into_iter().flatten() {
+            let done = match promise {
+                Ok(promise) => JsFuture::from(promise).await.map(|_| ()).map_err(worker::Error::from),
+                Err(e) => Err(e.into()),
+            };
+            result = result.and(done);
+        }
+        self.forget_on_error(result)
     }
 
     /// When the alarm is set for (Unix milliseconds), if it is.
@@ -115,25 +161,44 @@ impl Store {
     /// Sets the alarm for `at_ms` (Unix milliseconds; a time past rings at once), unless it is set
     /// for exactly then already.
     pub(crate) async fn set_alarm_at(&self, at_ms: u64) -> Result<()> {
-        if self.alarm.get() == Some(Some(at_ms)) {
+        if self.alarm.get() == Some(Some(at_ms)) && !self.alarm_staged.get() {
             return Ok(());
         }
         self.alarm.set(Some(Some(at_ms)));
-        #[allow(clippy::cast_precision_loss)] // Unix milliseconds are far below 2^53.
-        let date = js_sys::Date::new(&JsValue::from_f64(at_ms as f64));
-        let set = match self.storage.as_raw().set_alarm(date, JsValue::NULL.into()) {
+        self.alarm_staged.set(false);
+        let set = match self.storage.as_raw().set_alarm(date(at_ms), JsValue::NULL.into()) {
             Ok(promise) => JsFuture::from(promise).await.map(|_| ()).map_err(worker::Error::from),
             Err(e) => Err(e.into()),
         };
         self.forget_on_error(set)
     }
 
-    /// Sets the alarm for `at_ms` unless it rings earlier already.
+    /// Sets the alarm for `at_ms` unless it rings earlier already (sending a staged earlier one).
     pub(crate) async fn alarm_by(&self, at_ms: u64) -> Result<()> {
         match self.alarm().await? {
-            Some(existing) if existing <= at_ms => Ok(()),
+            Some(existing) if existing <= at_ms => self.set_alarm_at(existing).await,
             _ => self.set_alarm_at(at_ms).await,
         }
+    }
+
+    /// [`Store::set_alarm_at`], sent with the next write.
+    pub(crate) fn stage_alarm_at(&self, at_ms: u64) {
+        if self.alarm.get() != Some(Some(at_ms)) {
+            self.alarm.set(Some(Some(at_ms)));
+            self.alarm_staged.set(true);
+        }
+    }
+
+    /// [`Store::alarm_by`], sent with the next write.
+    pub(crate) async fn stage_alarm_by(&self, at_ms: u64) -> Result<()> {
+        if let Some(existing) = self.alarm().await? {
+            if existing <= at_ms {
+                return Ok(());
+            }
+        }
+        self.alarm.set(Some(Some(at_ms)));
+        self.alarm_staged.set(true);
+        Ok(())
     }
 
     /// The caller found that this object has never been written to (a session's object before its
@@ -147,16 +212,27 @@ impl Store {
     /// The alarm handler started: the runtime has taken the alarm off (it stays off unless the
     /// handler sets it again, and is set again for a retry when the handler fails), so what this
     /// copy knew of it no longer holds.
+    /// (A staged alarm was never set: it stays, to be sent with the next write.)
     pub(crate) fn forget_alarm(&self) {
-        self.alarm.set(None);
+        if !self.alarm_staged.get() {
+            self.alarm.set(None);
+        }
     }
 
     fn forget_on_error(&self, result: Result<()>) -> Result<()> {
         if result.is_err() {
             self.texts.borrow_mut().clear();
+            self.staged.borrow_mut().clear();
             self.empty.set(false);
             self.alarm.set(None);
+            self.alarm_staged.set(false);
         }
         result
     }
+}
+
+/// `at_ms` (Unix milliseconds) as a JavaScript `Date`.
+fn date(at_ms: u64) -> js_sys::Date {
+    #[allow(clippy::cast_precision_loss)] // Unix milliseconds are far below 2^53.
+    js_sys::Date::new(&JsValue::from_f64(at_ms as f64))
 }

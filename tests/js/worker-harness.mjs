@@ -39,16 +39,16 @@ export async function waitFor(predicate, what, ms = 10_000, every = 50) {
 
 /**
  * The merchant's webhook endpoint on 127.0.0.1: records every delivery as `{headers, body, status}`
- * in `received` and answers `status()` (204 unless told otherwise, e.g. 500 for "down"; 0: never
- * answers, a merchant endpoint that hangs).
+ * in `received` and answers `status(body)` (204 unless told otherwise, e.g. 500 for "down"; 0: never
+ * answers, a merchant endpoint that hangs; a promise: answers when it settles, a slow endpoint).
  */
 export async function startWebhookReceiver(status = () => 204) {
   const received = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const code = status();
+    req.on('end', async () => {
+      const code = await status(body);
       received.push({ headers: req.headers, body, status: code });
       if (code !== 0) res.writeHead(code).end();
     });

@@ -17,11 +17,13 @@ let mf;
 let workerUrl;
 let hooks;
 let received;
+/** How the merchant's endpoint answers a delivery (see startWebhookReceiver). */
+let answer = () => 204;
 
 before(async () => {
   sandbox = await startSandbox({ name: 'worker-refunds-test', callbackScale: 0.001 });
   const config = await (await fetch(`${sandbox.url}/sandbox/worker-config`)).json();
-  hooks = await startWebhookReceiver();
+  hooks = await startWebhookReceiver((body) => answer(body));
   received = hooks.received;
   ({ mf, url: workerUrl } = await startWorker({
     config,
@@ -159,6 +161,32 @@ test('Alipay: full refund; a provider failure leaves a pending refund that a ret
   assert.equal(retried.body.status, 'succeeded');
   assert.equal((await readSession(session)).status, 'refunded');
   await waitFor(() => events(session.id, 'refund.succeeded').length === 1, 'the refund.succeeded event');
+});
+
+test('an event queued while a webhook is on its way is delivered too, not overwritten by that delivery\'s record', async () => {
+  // The merchant's endpoint holds the payment's webhook for a while; the refund's event is queued
+  // (by another request to the session's object) meanwhile.
+  let arrived;
+  const paymentWebhook = new Promise((r) => (arrived = r));
+  answer = (body) => {
+    if (!body.includes('"payment.succeeded"') || !body.includes('"alipay_qr"')) return 204;
+    arrived(JSON.parse(body).data.session_id);
+    return new Promise((r) => setTimeout(() => r(204), 1_500));
+  };
+  try {
+    const session = await paidSession('alipay_qr');
+    assert.equal(await paymentWebhook, session.id);
+    const refunded = await refund({ session_id: session.id, refund_id: 'rf-during', amount: 6800 });
+    assert.equal(refunded.status, 201, JSON.stringify(refunded.body));
+    assert.equal(refunded.body.status, 'succeeded');
+    await waitFor(() => events(session.id, 'payment.succeeded').length === 1, 'the held payment webhook');
+    await waitFor(() => events(session.id, 'refund.succeeded').length === 1, 'the refund webhook queued meanwhile');
+    const outbox = await (await fetch(`${workerUrl}/v1/sessions/${session.id}/events`, { headers: { authorization: `Bearer ${API_KEY}` } })).json();
+    const delivered = outbox.events.filter((e) => e.kind === 'webhook.acknowledged').length;
+    assert.equal(delivered, 2, JSON.stringify(outbox.events.map((e) => e.kind)));
+  } finally {
+    answer = () => 204;
+  }
 });
 
 test('refusals: wrong API key, unpaid session, unknown session, invalid body', async () => {

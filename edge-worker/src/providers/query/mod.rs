@@ -212,23 +212,22 @@ fn next_query_ms(record: &SessionRecord, queried_at: u64) -> Option<u64> {
 /// Sets the object's alarm to the earliest of what is already set and what this session needs:
 /// its expiry while unpaid, the next query while processing, the next close.
 pub(crate) async fn schedule(store: &Store, record: &SessionRecord) -> Result<()> {
+    match needs_alarm_at(store, record).await? {
+        Some(at) => store.alarm_by(at).await,
+        None => Ok(()),
+    }
+}
+
+/// When this session next needs the alarm, if it does: its expiry while unpaid, the next query
+/// while processing, the next close (what [`schedule`] sets the alarm by).
+pub(crate) async fn needs_alarm_at(store: &Store, record: &SessionRecord) -> Result<Option<u64>> {
     let queried_at: u64 = store.get(QUERIED_AT).await?.unwrap_or(0);
     let closing: Vec<CloseTask> = store.get(CLOSING).await?.unwrap_or_default();
     let unpaid = matches!(record.session.status(), Status::Open | Status::Processing);
-    let existing = store.alarm().await?;
-    let next = [
-        unpaid.then(|| record.session.expires_at() * 1000),
-        next_query_ms(record, queried_at),
-        closing.iter().map(|c| c.next_at_ms).min(),
-        existing,
-    ]
-    .into_iter()
-    .flatten()
-    .min();
-    if let Some(at) = next {
-        store.set_alarm_at(at).await?;
-    }
-    Ok(())
+    Ok([unpaid.then(|| record.session.expires_at() * 1000), next_query_ms(record, queried_at), closing.iter().map(|c| c.next_at_ms).min()]
+        .into_iter()
+        .flatten()
+        .min())
 }
 
 /// What a transition writes besides the record and the outbox: its entries for the trail, and the
