@@ -6,7 +6,7 @@
 // compiler threads left out, as in bench/worker.mjs) and the paired difference, batch by batch.
 //
 //   node bench/ab.mjs A_DIR B_DIR      (directories holding a worker build's index.js)
-//   AB_WHAT=pay|callback (default pay), AB_METHOD=alipay_qr|wechat_native|unionpay_pc (pay only),
+//   AB_WHAT=pay|callback|poll (default pay), AB_METHOD=alipay_qr|wechat_native|unionpay_pc (pay only),
 //   AB_ROUNDS (default 12), AB_BATCH (requests per batch, default 50)
 //
 // `callback` is a fresh Alipay callback through to its webhook (the alarm included), as in
@@ -73,7 +73,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function batch(side) {
   const { stack } = side;
   const sessions = [];
-  for (let i = 0; i < BATCH; i++) sessions.push(await stack.create());
+  for (let i = 0; i < (WHAT === 'poll' ? 1 : BATCH); i++) sessions.push(await stack.create());
   let numbers = [];
   if (WHAT === 'callback') numbers = await stack.paidAtAlipay(sessions);
   // The new sessions' alarms (their ledger rows, within a second) ring before the count starts.
@@ -81,6 +81,7 @@ async function batch(side) {
   const cpu0 = requestThreadsMs(side.pids);
   for (let i = 0; i < BATCH; i++) {
     if (WHAT === 'callback') await stack.callbackToWebhook(sessions[i], numbers[i]);
+    else if (WHAT === 'poll') await stack.poll(sessions[0]);
     else await stack.pay(sessions[i]);
   }
   // A callback's alarm may still be copying the ledger when the webhook has arrived.

@@ -107,6 +107,11 @@ export async function diagnosisStack({ name, method, scriptPath, modulesRoot, le
         if (r.status !== 200) throw new Error(`pay: ${r.status} ${r.text}`);
         return JSON.parse(r.text);
       },
+      /** The widget's status poll of `session`. */
+      async poll(session) {
+        const r = await request('GET', `${worker}/v1/sessions/${session.id}`, undefined, { authorization: `Bearer ${session.client_secret}`, 'user-agent': DESKTOP_UA });
+        if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.text}`);
+      },
       /** Pays each session with Alipay's QR code, then pays each order at the sandbox: their order numbers. */
       async paidAtAlipay(sessions) {
         const actions = [];

@@ -150,10 +150,12 @@ const waiters = new Map();
 let webhooks = 0;
 const hooks = http.createServer((req, res) => {
   const arrived = performance.now();
-  if (req.url === '/provider') {
-    // The floor's provider call (below): an answer the size of Alipay's precreate answer.
+  if (req.url.startsWith('/provider')) {
+    // The floor's provider call (below): an answer the size of Alipay's precreate answer, at once
+    // or after `?delay=` milliseconds.
+    const delay = Number(new URL(req.url, 'http://x').searchParams.get('delay') ?? 0);
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(PROVIDER_ANSWER));
+    req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(PROVIDER_ANSWER), delay));
     return;
   }
   let body = '';
@@ -208,18 +210,24 @@ async function freshWorker() {
 // Miniflare, D1 is a service inside the same workerd, so its CPU lands in the worker's figures (on
 // Cloudflare it runs elsewhere); this row says how much.
 const RSA_PKCS8 = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+// How long the reference's provider takes to answer in its '/object-call-slow' row: about what the
+// sandbox takes for a precreate (checking the request's RSA signature, signing its answer), by
+// the pays' wall times (alipay_qr's minus unionpay_pc's, which calls nobody).
+const PROVIDER_DELAY_MS = Number(process.env.BENCH_PROVIDER_DELAY_MS ?? 4);
 const FLOOR_SCRIPT = `
 export class Empty {
   constructor(state, env) { this.state = state; this.env = env; }
   async fetch(req) {
-    if (new URL(req.url).pathname === '/call') {
-      const r = await fetch(this.env.PROVIDER, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: FORM, signal: AbortSignal.timeout(10000) });
+    const path = new URL(req.url).pathname;
+    if (path.startsWith('/call')) {
+      const r = await fetch(this.env.PROVIDER + (path === '/call-slow' ? '?delay=' + PROVIDER_DELAY_MS : ''), { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: FORM, signal: AbortSignal.timeout(10000) });
       await r.arrayBuffer();
     }
     await this.state.storage.put('k', 1);
     return new Response('ok');
   }
 }
+const PROVIDER_DELAY_MS = ${PROVIDER_DELAY_MS};
 const FORM = 'app_id=2021000000000000&method=alipay.trade.precreate&biz_content=' + encodeURIComponent(JSON.stringify({ out_trade_no: 'x'.repeat(32), total_amount: '68.00', subject: 'bench' })) + '&sign=' + 'y'.repeat(344);
 let rsaKey;
 let ledgerReady;
@@ -229,6 +237,7 @@ export default { async fetch(req, env) {
   const path = new URL(req.url).pathname;
   if (path === '/object') return env.EMPTY.get(env.EMPTY.idFromName('x')).fetch('https://object/');
   if (path === '/object-call') return env.EMPTY.get(env.EMPTY.idFromName('x')).fetch('https://object/call');
+  if (path === '/object-call-slow') return env.EMPTY.get(env.EMPTY.idFromName('x')).fetch('https://object/call-slow');
   if (path === '/rsa') {
     rsaKey ??= await crypto.subtle.importKey('pkcs8', RSA_DER, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
     await crypto.subtle.sign('RSASSA-PKCS1-v1_5', rsaKey, MESSAGE);
@@ -361,6 +370,8 @@ try {
   row('reference: one WebCrypto RSA-2048 signature (what every provider request needs), CPU per request − the empty worker', ms(rsa.reqMs - floor.reqMs), '', null);
   const call = await floorOf('/object-call');
   row('reference: the least a pay that calls a provider costs here, in JavaScript: the Durable Object round trip, one POST of a signed form answered with an Alipay-sized JSON (this script answers it), one write; + the RSA row above, CPU per request − the empty worker', `${ms(call.reqMs - floor.reqMs)} + ${ms(rsa.reqMs - floor.reqMs)} = ${ms(call.reqMs - floor.reqMs + rsa.reqMs - floor.reqMs)}`, '', null);
+  const callSlow = await floorOf('/object-call-slow');
+  row(`reference: the same when the provider answers after ${PROVIDER_DELAY_MS} ms, as the sandbox takes to check a signed request and sign its answer (workerd spends more CPU on a request the longer it waits for a subrequest, up to about 1 ms more at 20 ms, see BENCHMARKS.md), + the RSA row`, `${ms(callSlow.reqMs - floor.reqMs)} + ${ms(rsa.reqMs - floor.reqMs)} = ${ms(callSlow.reqMs - floor.reqMs + rsa.reqMs - floor.reqMs)}`, '', null);
   const d1 = await floorOf('/d1');
   row("reference: Miniflare's local D1, one batch of two ledger rows from a JS worker (as a payment's ledger copy; on Cloudflare D1 is not the worker's CPU), CPU per request − the empty worker", ms(d1.reqMs - floor.reqMs), '', null);
   /** A CPU figure with the worker's own share: total − the empty worker's floor. */
