@@ -171,6 +171,15 @@ pub(crate) async fn copy_pending(store: &Store, env: &Env) -> Result<()> {
     Ok(())
 }
 
+/// Makes sure the alarm rings within [`COPY_WITHIN_MS`] when rows wait to be copied.
+pub(crate) async fn alarm_if_pending(store: &Store) -> Result<()> {
+    let pending: Vec<Row> = store.get(PENDING).await?.unwrap_or_default();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    alarm_within(store, COPY_WITHIN_MS).await
+}
+
 /// After a failed copy: the alarm comes back within a minute to try again.
 pub(crate) async fn retry_soon(store: &Store) -> Result<()> {
     store.alarm_by(worker::Date::now().as_millis() + 60_000).await

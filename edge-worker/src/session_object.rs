@@ -207,10 +207,13 @@ impl SessionObject {
         // Closes, queries while processing, expiry, and the next alarm.
         crate::providers::query::alarm_in_object(self, &self.env).await?;
         crate::duplicates::alarm_in_object(self, &self.env).await?;
-        // Last: when D1 failed, the next alarm comes within a minute to try again.
+        // Last: when D1 failed, the next alarm comes within a minute to try again; rows a
+        // transition added while the copy ran (the webhooks' retry may be hours away) within seconds.
         if copied.is_err() {
             crate::log::line("warn", "ledger.copy_failed", &[]);
             crate::ledger::retry_soon(&self.store).await?;
+        } else {
+            crate::ledger::alarm_if_pending(&self.store).await?;
         }
         Response::empty()
     }
