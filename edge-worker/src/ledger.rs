@@ -122,8 +122,8 @@ pub(crate) async fn pending_with(store: &Store, env: &Env, rows: Vec<Row>) -> Re
 }
 
 
-/// Makes sure the object's alarm rings within `within_ms` ([`COPY_WITHIN_MS`], or
-/// [`COPY_CREATED_WITHIN_MS`] for a new session).
+/// Makes sure the object's alarm rings within `within_ms` (a new session's object sets its alarm
+/// by [`COPY_CREATED_WITHIN_MS`] with its first write instead).
 pub(crate) async fn alarm_within(store: &Store, within_ms: u64) -> Result<()> {
     store.alarm_by(worker::Date::now().as_millis() + within_ms).await
 }

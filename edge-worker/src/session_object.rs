@@ -141,9 +141,9 @@ impl DurableObject for SessionObject {
                     None => {
                         // Nothing was ever written here (the record goes in an object's first write).
                         self.store.known_empty();
-                        // A new object: the record, its trail and its ledger row in one write; the
-                        // alarm copies the row to D1 within a second (not in this request, while
-                        // the merchant's page that asked for the session is loading).
+                        // A new object: the record, its trail, its ledger row and its alarm in one
+                        // write; the alarm copies the row to D1 within a second (not in this
+                        // request, while the merchant's page that asked for the session is loading).
                         let ledger = crate::ledger::pending_with(&self.store, &self.env, vec![crate::ledger::created(&record.session)?]).await?;
                         *self.record.borrow_mut() = Some(record.clone());
                         let audit = vec![crate::audit::Entry::new("session.created", None, None)];
@@ -151,11 +151,13 @@ impl DurableObject for SessionObject {
                         if let Some(rows) = &ledger {
                             values.push((crate::ledger::PENDING, stored::text(rows)?));
                         }
-                        self.store.put_all(&values).await?;
-                        crate::providers::query::schedule(&self.store, &record).await?;
-                        if ledger.is_some() {
-                            crate::ledger::alarm_within(&self.store, crate::ledger::COPY_CREATED_WITHIN_MS).await?;
+                        self.store.stage(&values);
+                        let copy_by = ledger.is_some().then(|| worker::Date::now().as_millis() + crate::ledger::COPY_CREATED_WITHIN_MS);
+                        let alarm = [crate::providers::query::needs_alarm_at(&self.store, &record).await?, copy_by].into_iter().flatten().min();
+                        if let Some(at) = alarm {
+                            self.store.stage_alarm_by(at).await?;
                         }
+                        self.store.flush().await?;
                         Ok(Response::from_json(&record)?.with_status(201))
                     }
                 }
