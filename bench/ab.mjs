@@ -14,10 +14,8 @@
 // pay's within ten) ring outside the counted windows: the script waits them out. CPU is counted in
 // the kernel's 10 ms ticks per thread, hence batches and rounds. Not part of the test command; a
 // diagnosis like profile.mjs.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { diagnosisStack } from './lib.mjs';
+import { diagnosisStack, requestThreadsMs, workerdPids } from './lib.mjs';
 
 const [dirA, dirB] = process.argv.slice(2).map((d) => path.resolve(d));
 if (!dirA || !dirB) {
@@ -28,38 +26,6 @@ const WHAT = process.env.AB_WHAT ?? 'pay';
 const METHOD = WHAT === 'callback' ? 'alipay_qr' : (process.env.AB_METHOD ?? 'alipay_qr');
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 12);
 const BATCH = Number(process.env.AB_BATCH ?? 50);
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-function workerdPids() {
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm=']).toString().trim().split('\n');
-  const procs = rows.map((r) => r.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: +pid, ppid: +ppid, comm }));
-  const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) (mine.add(p.pid), (grew = true));
-  }
-  return procs.filter((p) => mine.has(p.pid) && p.comm.startsWith('workerd')).map((p) => p.pid);
-}
-
-/** CPU of `pids`' threads other than V8's compiler threads, in ms. */
-function requestThreadsMs(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('V8 ')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-  }
-  return ticks * TICK_MS;
-}
-
 async function start(name, dir) {
   const before = new Set(workerdPids());
   const stack = await diagnosisStack({ name, method: METHOD, scriptPath: path.join(dir, 'index.js'), modulesRoot: '/' });
@@ -112,6 +78,6 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const [a, b] = sides;
 const diffs = a.perRequest.map((x, i) => b.perRequest[i] - x);
 const sd = Math.sqrt(diffs.reduce((s, d) => s + (d - mean(diffs)) ** 2, 0) / (diffs.length - 1));
-console.log(`${WHAT}${WHAT === 'pay' ? ` ${METHOD}` : ''}: ${ROUNDS} rounds of ${BATCH}, CPU per request of the request threads (ms; ticks of ${TICK_MS} ms)`);
+console.log(`${WHAT}${WHAT === 'pay' ? ` ${METHOD}` : ''}: ${ROUNDS} rounds of ${BATCH}, CPU per request of the request threads (ms; counted in 10 ms ticks)`);
 for (const side of sides) console.log(`  ${side.name === 'ab-a' ? 'A' : 'B'} ${path.basename(side.name === 'ab-a' ? dirA : dirB)}: median ${median(side.perRequest).toFixed(2)}, mean ${mean(side.perRequest).toFixed(2)}  [${side.perRequest.map((x) => x.toFixed(2)).join(' ')}]`);
 console.log(`  B − A per round: median ${median(diffs).toFixed(2)}, mean ${mean(diffs).toFixed(2)} ± ${(sd / Math.sqrt(diffs.length)).toFixed(2)} (standard error)`);

@@ -1,8 +1,9 @@
 // What the worker's benchmark and its diagnoses share: the worker's Miniflare options, and for the
 // diagnoses (profile.mjs, js-calls.mjs) a whole stack — the sandbox, a webhook receiver and the
 // worker — with the requests they make.
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,49 @@ import { freePort, startSandbox } from '../scripts/stack.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const COMPATIBILITY_DATE = readFileSync(path.join(ROOT, 'edge-worker/wrangler.toml'), 'utf8').match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** The pids of the workerd processes below this Node process. */
+export function workerdPids() {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm=']).toString().trim().split('\n');
+  const procs = rows.map((r) => r.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: +pid, ppid: +ppid, comm }));
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) (mine.add(p.pid), (grew = true));
+  }
+  return procs.filter((p) => mine.has(p.pid) && p.comm.startsWith('workerd')).map((p) => p.pid);
+}
+
+/**
+ * The CPU (utime + stime, in ms; counted in the kernel's ticks) of the live threads of `pids`, by
+ * thread name (V8's compiler threads are named `V8 DefaultWorke`).
+ */
+export function threadCpuMs(pids) {
+  const byName = {};
+  for (const pid of pids) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS; // fields 14, 15 of proc(5)
+    }
+  }
+  return byName;
+}
+
+/** [`threadCpuMs`] summed over the threads other than V8's compiler threads. */
+export function requestThreadsMs(pids) {
+  return Object.entries(threadCpuMs(pids))
+    .filter(([name]) => !name.startsWith('V8 '))
+    .reduce((sum, [, ms]) => sum + ms, 0);
+}
+
 export const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
 /**

@@ -7,17 +7,14 @@
 // Prints, per delay, the CPU per request of workerd's threads other than V8's compiler threads
 // (median and mean over rounds of WAIT_N requests; the delays alternate within each round), and
 // per thread name where the difference went.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Miniflare } from 'miniflare';
 import { freePort } from '../scripts/stack.mjs';
-import { COMPATIBILITY_DATE } from './lib.mjs';
+import { COMPATIBILITY_DATE, threadCpuMs, workerdPids } from './lib.mjs';
 
 const DELAYS = (process.env.WAIT_DELAYS ?? '0,1,4,10,20').split(',').map(Number);
 const ROUNDS = Number(process.env.WAIT_ROUNDS ?? 6);
 const N = Number(process.env.WAIT_N ?? 200);
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 const ANSWER = JSON.stringify({ alipay_trade_precreate_response: { code: '10000', msg: 'Success', out_trade_no: 'x'.repeat(32), qr_code: `https://qr.alipay.com/${'y'.repeat(24)}` }, sign: 'z'.repeat(344) });
 const provider = http.createServer((req, res) => {
@@ -46,35 +43,8 @@ const mf = new Miniflare({ host: '127.0.0.1', port, modules: true, script: SCRIP
 await mf.ready;
 const pids = workerdPids().filter((p) => !before.has(p));
 
-function workerdPids() {
-  return execFileSync('ps', ['-e', '-o', 'pid=,comm='])
-    .toString()
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([, comm]) => comm.startsWith('workerd'))
-    .map(([pid]) => Number(pid));
-}
-
-/** CPU ms by thread name (V8's compiler threads left out). */
-function threads() {
-  const byName = {};
-  for (const pid of pids) {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (name.startsWith('V8 ')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-    }
-  }
-  return byName;
-}
+/** CPU ms by thread name, V8's compiler threads left out. */
+const threads = () => Object.fromEntries(Object.entries(threadCpuMs(pids)).filter(([name]) => !name.startsWith('V8 ')));
 const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
 
 const agent = new http.Agent({ keepAlive: true });

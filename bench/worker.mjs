@@ -38,7 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import { freePort, startSandbox } from '../scripts/stack.mjs';
-import { COMPATIBILITY_DATE, DESKTOP_UA, ROOT, workerOptions } from './lib.mjs';
+import { COMPATIBILITY_DATE, DESKTOP_UA, ROOT, workerOptions, workerdPids } from './lib.mjs';
 
 const MINIFLARE_VERSION = JSON.parse(readFileSync(new URL('../node_modules/miniflare/package.json', import.meta.url), 'utf8')).version;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -74,18 +74,6 @@ const WEBHOOK_SECRET = `whsec_${crypto.randomBytes(32).toString('base64')}`;
 const BUDGET = { pay: 2, callback: 1, pollPerSecond: 2000, webhookP99: 50 };
 
 // ---------- workerd CPU time ----------
-
-/** The pids of the workerd processes below this Node process. */
-function workerdPids() {
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm=']).toString().trim().split('\n');
-  const procs = rows.map((r) => r.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: +pid, ppid: +ppid, comm }));
-  const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) (mine.add(p.pid), (grew = true));
-  }
-  return procs.filter((p) => mine.has(p.pid) && p.comm.startsWith('workerd')).map((p) => p.pid);
-}
 
 /** utime and stime, in clock ticks, from a /proc stat file; `null` when it is gone. */
 function ticks(file) {
