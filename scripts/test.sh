@@ -63,10 +63,15 @@ reported() {
   done
   return "$status"
 }
-step wasm reported wasm env CHROMEDRIVER=/usr/bin/chromedriver \
+# Chromium and chromedriver keep their profiles under TMPDIR and leave them there when the runner
+# stops them: the suite gets a directory of its own, removed after.
+wasm_tmp="$EDGEPAY_STATE/tmp-wasm"
+rm -rf "$wasm_tmp" && mkdir -p "$wasm_tmp"
+step wasm reported wasm env TMPDIR="$wasm_tmp" CHROMEDRIVER=/usr/bin/chromedriver \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$WASM_BINDGEN_TEST_RUNNER" \
   WASM_BINDGEN_TEST_TIMEOUT=60 \
   cargo test -p checkout-wasm --target wasm32-unknown-unknown --test web
+rm -rf "$wasm_tmp"
 # Every parser of outside input, fuzzed for a few seconds each (scripts/fuzz.sh runs them longer).
 step fuzz "$ROOT/scripts/fuzz.sh" "${EDGEPAY_FUZZ_SECONDS:-5}"
 if [[ ! " ${broken[*]} " =~ " build " ]]; then
