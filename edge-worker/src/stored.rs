@@ -132,7 +132,9 @@ impl Store {
         } else {
             let values = Object::new();
             for (key, text) in &entries {
-                Reflect::set(&values, &JsValue::from_str(key), &JsValue::from_str(text))?;
+                if let Err(e) = Reflect::set(&values, &JsValue::from_str(key), &JsValue::from_str(text)) {
+                    return self.forget_on_error(Err(e.into()));
+                }
             }
             Some(self.storage.as_raw().put_multiple(values.into()))
         };
