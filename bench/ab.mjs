@@ -41,7 +41,7 @@ async function batch(side) {
   const sessions = [];
   for (let i = 0; i < (WHAT === 'poll' ? 1 : BATCH); i++) sessions.push(await stack.create());
   let numbers = [];
-  if (WHAT === 'callback') numbers = await stack.paidAtAlipay(sessions);
+  if (WHAT === 'callback') numbers = await stack.paid(sessions);
   // The new sessions' alarms (their ledger rows, within a second) ring before the count starts.
   await sleep(1_500);
   const cpu0 = requestThreadsMs(side.pids);

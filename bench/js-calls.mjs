@@ -47,7 +47,7 @@ try {
   stack = await diagnosisStack({ name: 'js-calls', method: METHOD, scriptPath: path.join(build, 'index.js'), modulesRoot: build });
   const sessions = [];
   for (let i = 0; i < N; i++) sessions.push(await stack.create());
-  const orders = WHAT === 'callback' ? await stack.paidAtAlipay(sessions) : [];
+  const orders = WHAT === 'callback' ? await stack.paid(sessions) : [];
   await new Promise((r) => setTimeout(r, 1_500)); // the creations' ledger copies
   await stack.request('GET', `${stack.worker}/__calls`);
   for (let i = 0; i < N; i++) await (WHAT === 'pay' ? stack.pay(sessions[i]) : stack.callbackToWebhook(sessions[i], orders[i]));

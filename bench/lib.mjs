@@ -55,6 +55,9 @@ export function requestThreadsMs(pids) {
     .reduce((sum, [, ms]) => sum + ms, 0);
 }
 
+/** The provider behind each method a diagnosis can pay at the sandbox. */
+export const PROVIDER = { alipay_qr: 'alipay', wechat_native: 'wechatpay', unionpay_pc: 'unionpay' };
+
 export const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 
 /**
@@ -93,7 +96,7 @@ export function workerOptions({ port, config, apiKey, webhookUrl, webhookSecret,
  * Miniflare, for sessions accepting `method` only, with the provider's callbacks dropped (a
  * diagnosis sends each itself). `stop()` stops all three.
  */
-export async function diagnosisStack({ name, method, scriptPath, modulesRoot, ledger = true }) {
+export async function diagnosisStack({ name, method, scriptPath, modulesRoot, ledger = true, miniflare = {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   const request = (verb, url, body, headers = {}) =>
     new Promise((resolve, reject) => {
@@ -128,7 +131,7 @@ export async function diagnosisStack({ name, method, scriptPath, modulesRoot, le
     const port = await freePort();
     const worker = `http://127.0.0.1:${port}`;
     const config = JSON.parse((await request('GET', `${sandbox.url}/sandbox/worker-config`)).text);
-    mf = new Miniflare(workerOptions({ port, config, apiKey, webhookUrl: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`, scriptPath, modulesRoot, ledger }));
+    mf = new Miniflare({ ...workerOptions({ port, config, apiKey, webhookUrl: `http://127.0.0.1:${hooks.address().port}/webhooks/edgepay`, scriptPath, modulesRoot, ledger }), ...miniflare });
     await mf.ready;
     const sandboxPost = async (p) => {
       const r = await request('POST', `${sandbox.url}${p}`, { times: 1 });
@@ -156,20 +159,42 @@ export async function diagnosisStack({ name, method, scriptPath, modulesRoot, le
         const r = await request('GET', `${worker}/v1/sessions/${session.id}`, undefined, { authorization: `Bearer ${session.client_secret}`, 'user-agent': DESKTOP_UA });
         if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.text}`);
       },
-      /** Pays each session with Alipay's QR code, then pays each order at the sandbox: their order numbers. */
-      async paidAtAlipay(sessions) {
-        const actions = [];
-        for (const s of sessions) actions.push(await stack.pay(s));
+      /**
+       * Pays each session with the stack's method (alipay_qr, wechat_native or unionpay_pc), then
+       * pays each order at the sandbox: their order numbers at the provider.
+       */
+      async paid(sessions) {
+        const provider = PROVIDER[method];
+        if (!provider) throw new Error(`paid(): no sandbox payment for ${method}`);
+        const located = [];
+        for (const s of sessions) {
+          const action = await stack.pay(s);
+          if (method === 'unionpay_pc') {
+            // UnionPay's order exists once the shopper's browser posts the form to the gateway.
+            const gateway = await new Promise((resolve, reject) => {
+              const r = http.request(action.action, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => (res.resume(), res.on('end', () => resolve(res.statusCode))));
+              r.on('error', reject);
+              r.end(new URLSearchParams(action.fields).toString());
+            });
+            if (gateway !== 302) throw new Error(`unionpay gateway: ${gateway}`);
+            located.push(action.fields.find(([k]) => k === 'orderId')[1]);
+          } else located.push(action.data);
+        }
         const orders = JSON.parse((await request('GET', `${sandbox.url}/sandbox/control/orders`)).text);
-        const numbers = actions.map((a) => orders.find((o) => o.detail?.qr_data === a.data).out_trade_no);
-        for (const no of numbers) await sandboxPost(`/sandbox/control/orders/alipay/${no}/pay`);
+        const byQr = new Map(orders.filter((o) => o.detail?.qr_data).map((o) => [o.detail.qr_data, o.out_trade_no]));
+        const numbers = located.map((l) => byQr.get(l) ?? l);
+        for (const no of numbers) await sandboxPost(`/sandbox/control/orders/${provider}/${no}/pay`);
         return numbers;
       },
-      /** Has the sandbox send Alipay's callback for `outTradeNo`; resolves when `session`'s webhook arrives. */
+      /** Has the sandbox send the provider's callback for `outTradeNo`; resolves when `session`'s webhook arrives. */
       async callbackToWebhook(session, outTradeNo) {
         const arrived = new Promise((r) => waiters.set(session.id, r));
-        await sandboxPost(`/sandbox/control/orders/alipay/${outTradeNo}/notify`);
+        await sandboxPost(`/sandbox/control/orders/${PROVIDER[method]}/${outTradeNo}/notify`);
         await arrived;
+      },
+      /** Has the sandbox send the provider's callback for `outTradeNo` again (the webhook went out before). */
+      async repeatCallback(outTradeNo) {
+        await sandboxPost(`/sandbox/control/orders/${PROVIDER[method]}/${outTradeNo}/notify`);
       },
     };
     return stack;

@@ -45,7 +45,7 @@ try {
   for (let i = 0; i < 20; i++) await stack.pay(await stack.create());
   const sessions = [];
   for (let i = 0; i < N + 20; i++) sessions.push(await stack.create());
-  const orders = WHAT === 'callback' ? await stack.paidAtAlipay(sessions) : [];
+  const orders = WHAT === 'callback' ? await stack.paid(sessions) : [];
   const one = (i) => (WHAT === 'pay' ? stack.pay(sessions[i]) : stack.callbackToWebhook(sessions[i], orders[i]));
   for (let i = 0; i < 20; i++) await one(i);
   // The creations' and pays' alarms (ledger copies within a second) come before the samples.

@@ -17,8 +17,11 @@
 // TurboFan optimizing JavaScript, TurboFan tiering up hot wasm functions) is printed apart. Those
 // threads run beside the request and are not its CPU time on Cloudflare, which counts the thread
 // that runs the request; their share falls as an isolate warms up (a fresh workerd per phase, 20
-// requests of warm-up). The budgets are judged on the request threads: total − compiler threads −
-// the floor (which is measured the same way).
+// requests of warm-up). "Own" is the request threads' CPU: total − compiler threads − the floor
+// (which is measured the same way). Since 2026-11-22 the CPU budgets of a pay and a callback are
+// judged by bench/isolate.mjs on the isolate's own CPU time (what Cloudflare bills); the figures
+// here stay as the whole process's cost, printed without a verdict. The status poll's budget (per
+// CPU-second of workerd) and the webhook latency are judged here.
 //
 // Status poll throughput: BENCH_CONCURRENCY (default 32) keep-alive connections for BENCH_SECONDS
 // (default 5) of GET /v1/sessions/{id} on one open session, from this process on the same cores.
@@ -426,7 +429,7 @@ try {
     const c = await cpuPer(pids, N - WARMUP, (i, warm) => pay(sessions[warm ? i : WARMUP + i], method));
     const what = { alipay_qr: 'RSA sign + verify + sandbox round trip', wechat_native: 'RSA sign + verify + sandbox round trip', unionpay_pc: 'RSA sign, no round trip' }[method];
     if (c.wallMs * c.n > 9000) console.error(`note: ${method} pays took ${(c.wallMs * c.n / 1000).toFixed(1)} s; provider queries (10 s after a pay) may be in the figure`);
-    row(`pay ${method} (${what}), CPU per request (n=${c.n})`, ownFigure(c), `≤ ${BUDGET.pay} ms own`, own(c) <= BUDGET.pay);
+    row(`pay ${method} (${what}), CPU per request (n=${c.n})`, ownFigure(c), `(${BUDGET.pay} ms: judged on the isolate, bench/isolate.mjs)`, null);
   }
 
   // ---- callbacks: duplicates, then fresh ones with the webhook latency, per provider ----
@@ -478,7 +481,7 @@ try {
     await json('PUT', `${sandbox.url}/sandbox/control/faults`, {});
     const perFresh = cpu / CALLBACKS;
     const perFreshOwn = (cpu - compile) / CALLBACKS - floor.reqMs;
-    row(`callback ${provider}, fresh: verify + transition + outbox + alarm + signed webhook + ledger copy (n=${CALLBACKS})`, `${ms(perFresh)} total (V8 compiler threads ${(compile / CALLBACKS).toFixed(2)}), ${ms(perFreshOwn)} own`, `≤ ${BUDGET.callback} ms own`, perFreshOwn <= BUDGET.callback);
+    row(`callback ${provider}, fresh: verify + transition + outbox + alarm + signed webhook + ledger copy (n=${CALLBACKS})`, `${ms(perFresh)} total (V8 compiler threads ${(compile / CALLBACKS).toFixed(2)}), ${ms(perFreshOwn)} own`, `(${BUDGET.callback} ms: judged on the isolate, bench/isolate.mjs)`, null);
     const sorted = [...mine].sort((a, b) => a - b);
     row(`callback ${provider} → webhook latency p50 / p95 / p99 / max`, `${[0.5, 0.95, 0.99].map((q) => quantile(sorted, q).toFixed(1)).join(' / ')} / ${sorted.at(-1).toFixed(1)} ms`, '', null);
     latencies.push(...mine);

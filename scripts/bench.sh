@@ -5,8 +5,9 @@ case "${1:-}" in
   -h|--help)
     cat <<'USAGE'
 Usage: scripts/bench.sh
-  Builds in release mode, then runs bench/widget.mjs, bench/sandbox.mjs and bench/worker.mjs,
-  printing the figures of BENCHMARKS.md and PASS/FAIL per budget; exits non-zero if one fails.
+  Builds in release mode, then runs bench/widget.mjs, bench/sandbox.mjs, bench/worker.mjs and
+  bench/isolate.mjs (needs root and tracefs: it puts uprobes on workerd), printing the figures of
+  BENCHMARKS.md and PASS/FAIL per budget; exits non-zero if one fails.
 USAGE
     exit 0
     ;;
@@ -31,4 +32,6 @@ node bench/widget.mjs || widget=$?
 echo "## sandbox"
 node bench/sandbox.mjs
 echo "## worker" && node bench/worker.mjs || widget=$?
+# The CPU budgets of a pay and a callback, on the isolate's own CPU time (what Cloudflare bills).
+echo "## worker isolate" && node bench/isolate.mjs || widget=$?
 exit "$widget"

@@ -1,0 +1,368 @@
+// CPU time of the worker's isolate per request: the figure Cloudflare bills and limits ("the time
+// the CPU spends executing the Worker"; waiting for a subrequest or for storage is not counted),
+// measured in workerd (Miniflare) against the provider sandbox:
+//   node bench/isolate.mjs     (as root, after cargo build -p sandbox and ./scripts/build-worker.sh;
+//                               scripts/bench.sh runs it and judges issue 5's CPU budgets on it)
+// Env: ISOLATE_N (default 100 requests per phase), ISOLATE_PHASES (default
+// calibrate,poll,pay,callback; `repeat` is repeated callbacks alone, without waiting for webhooks,
+// for comparing builds that stop a callback early), EDGEPAY_NATIVE_PROFILE=release for the
+// optimized sandbox,
+// ISOLATE_SAVE=file to keep the raw traces (appended), ISOLATE_METHODS (default
+// alipay_qr,wechat_native,unionpay_pc), ISOLATE_BUILD=dir (another build of the worker than
+// edge-worker/build/, for comparing), ISOLATE_WARMUP (default 20), ISOLATE_REPEAT_WARMUP (default 0:
+// repeated callbacks before the counted ones).
+//
+// How: workerd runs a worker's JavaScript and WebAssembly only while it holds that worker's
+// isolate lock (`workerd::Worker::Lock`, taken for every turn of a request, a Durable Object call,
+// an alarm). This script puts Linux uprobes on the lock's constructor and destructor in the workerd
+// binary (through tracefs, /sys/kernel/tracing; needs root) and records `sched_switch` for workerd's
+// threads, then sums, per worker, the time between taking and dropping the lock minus the time the
+// thread was switched out meanwhile (a blocking system call, or preemption). That is the
+// isolate's CPU time, by request:
+//   - "request": the holds of edge-worker's isolate between the moment Miniflare's entry worker
+//     (a worker of Miniflare's own, in front of every request; not on Cloudflare) passes the
+//     request on and the moment it hands back the answer: the front worker's invocation and the
+//     session's Durable Object invocation it calls, which Cloudflare bills as two invocations;
+//   - "later": edge-worker's holds after the answer — alarms the request set off (a paid
+//     callback's merchant webhook and ledger copy run in the object's alarm, its own invocation);
+//   - Miniflare's own workers apart: the entry worker, the outbound fetch proxy, local D1 (on
+//     Cloudflare D1 is another service, not the worker's CPU).
+// Each uprobe hit costs the thread a few microseconds, about one of them inside each hold (the
+// number of holds, "turns", is printed). The calibration phase checks the method: a JavaScript
+// worker burning a known amount of CPU, read both by its lock holds and by workerd's threads in
+// /proc, and an empty JavaScript worker's holds. A budget is judged on the mean per request.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { Miniflare } from 'miniflare';
+import { freePort } from '../scripts/stack.mjs';
+import { COMPATIBILITY_DATE, diagnosisStack, requestThreadsMs, ROOT, workerdPids } from './lib.mjs';
+
+const N = Number(process.env.ISOLATE_N ?? 100);
+const WARMUP = Number(process.env.ISOLATE_WARMUP ?? 20);
+const REPEAT_WARMUP = Number(process.env.ISOLATE_REPEAT_WARMUP ?? 0);
+const BUILD = process.env.ISOLATE_BUILD ? path.resolve(process.env.ISOLATE_BUILD) : null;
+const METHODS = (process.env.ISOLATE_METHODS ?? 'alipay_qr,wechat_native,unionpay_pc').split(',').map((m) => m.trim());
+const PHASES = new Set((process.env.ISOLATE_PHASES ?? 'calibrate,poll,pay,callback').split(',').map((p) => p.trim()));
+const BUDGET = { pay: 2, callback: 1 };
+const TRACE = '/sys/kernel/tracing';
+const GROUP = 'edgepay_isolate';
+
+// ---------- the tracer ----------
+
+function workerdBinary() {
+  const bin = path.join(ROOT, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
+  if (!existsSync(bin)) throw new Error(`no workerd binary at ${bin}`);
+  return bin;
+}
+
+/** File offsets of `Worker::Lock`'s constructor and destructor in `bin` (it has its symbol table). */
+function lockOffsets(bin) {
+  const syms = execFileSync('nm', [bin], { maxBuffer: 1 << 28 }).toString();
+  const find = (name) => {
+    const m = new RegExp(`^([0-9a-f]+) T ${name}$`, 'm').exec(syms);
+    if (!m) throw new Error(`workerd has no symbol ${name}: this workerd's Worker::Lock is not where this script looks`);
+    return BigInt(`0x${m[1]}`);
+  };
+  const ctor = find('_ZN7workerd6Worker4LockC2ERKS0_NS0_8LockTypeERNS_3jsg12V8StackScopeE');
+  const dtor = find('_ZN7workerd6Worker4LockD2Ev');
+  // Virtual address → file offset, by the executable segment that holds them.
+  const segs = execFileSync('readelf', ['-lW', bin]).toString().split('\n').filter((l) => /^\s*LOAD/.test(l) && /\bR E\b/.test(l));
+  for (const seg of segs) {
+    const [off, vaddr, , , memsz] = seg.trim().split(/\s+/).slice(1, 6).map((x) => BigInt(x));
+    if (ctor >= vaddr && ctor < vaddr + memsz) return { ctor: ctor - vaddr + off, dtor: dtor - vaddr + off };
+  }
+  throw new Error('Worker::Lock is in no executable segment of workerd');
+}
+
+function tracefs() {
+  if (!existsSync(`${TRACE}/uprobe_events`)) {
+    try {
+      execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACE], { stdio: 'ignore' });
+    } catch {
+      /* checked below */
+    }
+  }
+  if (!existsSync(`${TRACE}/uprobe_events`)) throw new Error(`bench/isolate.mjs needs tracefs with uprobes at ${TRACE} and root (mount -t tracefs nodev ${TRACE})`);
+}
+
+const put = (file, text) => writeFileSync(`${TRACE}/${file}`, text);
+
+function removeProbes() {
+  for (const f of ['events/sched/sched_switch/enable', `events/${GROUP}/enable`]) {
+    try {
+      put(f, '0');
+    } catch {
+      /* not there */
+    }
+  }
+  for (const e of ['lk', 'ul']) {
+    try {
+      appendFileSync(`${TRACE}/uprobe_events`, `-:${GROUP}/${e}\n`);
+    } catch {
+      /* not there */
+    }
+  }
+}
+
+function installProbes() {
+  tracefs();
+  const bin = workerdBinary();
+  const { ctor, dtor } = lockOffsets(bin);
+  removeProbes();
+  put('tracing_on', '0');
+  appendFileSync(`${TRACE}/uprobe_events`, `p:${GROUP}/lk ${bin}:0x${ctor.toString(16)} worker=%si:x64\n`);
+  appendFileSync(`${TRACE}/uprobe_events`, `p:${GROUP}/ul ${bin}:0x${dtor.toString(16)}\n`);
+  put('buffer_size_kb', '32768');
+  put('trace_clock', 'mono');
+  put('events/sched/sched_switch/filter', 'prev_comm ~ "workerd*" || next_comm ~ "workerd*"');
+}
+
+async function traced(fn) {
+  put('trace', '');
+  put(`events/${GROUP}/enable`, '1');
+  put('events/sched/sched_switch/enable', '1');
+  put('tracing_on', '1');
+  try {
+    await fn();
+  } finally {
+    put('tracing_on', '0');
+    put(`events/${GROUP}/enable`, '0');
+    put('events/sched/sched_switch/enable', '0');
+  }
+  const text = readFileSync(`${TRACE}/trace`, 'utf8');
+  if (process.env.ISOLATE_SAVE) appendFileSync(process.env.ISOLATE_SAVE, text);
+  if (/LOST \d+ EVENTS/.test(text)) throw new Error('the trace lost events (raise buffer_size_kb or lower ISOLATE_N)');
+  return holdsOf(text);
+}
+
+/** The lock holds in a trace: [{ worker, t0, t1, cpu }] in µs, `cpu` without the time switched out. */
+function holdsOf(text) {
+  const re = /^\s*.+?-(\d+)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
+  const open = new Map();
+  const outSince = new Map();
+  const holds = [];
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const [, tid, ts, event, rest] = m;
+    const t = Number(ts) * 1e6;
+    if (event === 'lk') {
+      if (open.has(tid)) throw new Error(`thread ${tid} took a worker lock twice (nested locks are not handled)`);
+      open.set(tid, { worker: /worker=(\S+)/.exec(rest)[1], t0: t, off: 0 });
+    } else if (event === 'ul') {
+      const h = open.get(tid);
+      if (!h) continue; // taken before the trace started
+      open.delete(tid);
+      holds.push({ worker: h.worker, t0: h.t0, t1: t, cpu: t - h.t0 - h.off });
+    } else if (event === 'sched_switch') {
+      const prev = /prev_pid=(\d+)/.exec(rest)[1];
+      const next = /next_pid=(\d+)/.exec(rest)[1];
+      if (open.has(prev)) outSince.set(prev, t);
+      if (open.has(next) && outSince.has(next)) {
+        open.get(next).off += t - outSince.get(next);
+        outSince.delete(next);
+      }
+    }
+  }
+  return holds;
+}
+
+/**
+ * Splits `holds` of `n` sequential requests into Miniflare's entry worker (in front of every
+ * request, two turns each: passing the request on and handing the answer back; of the workers
+ * with 2n holds, the one that took its lock first), the worker under test (the next one to take
+ * its lock), the rest, and for the worker under test the holds within each request (between the
+ * entry's two turns) and outside them.
+ */
+function split(holds, n) {
+  const counts = new Map();
+  for (const h of holds) counts.set(h.worker, (counts.get(h.worker) ?? 0) + 1);
+  const first = holds.findIndex((h) => counts.get(h.worker) === 2 * n);
+  if (first < 0) throw new Error(`no worker took its lock twice per request (${n} requests): is Miniflare's entry worker still in front?`);
+  const entry = holds[first].worker;
+  const own = holds.slice(first).find((h) => h.worker !== entry)?.worker;
+  const entryHolds = holds.filter((h) => h.worker === entry);
+  const windows = [];
+  for (let i = 0; i < n; i++) windows.push([entryHolds[2 * i].t1, entryHolds[2 * i + 1].t0]);
+  const sum = (hs) => hs.reduce((s, h) => s + h.cpu, 0) / 1000;
+  const ownHolds = holds.filter((h) => h.worker === own);
+  const inRequest = ownHolds.filter((h) => windows.some(([a, b]) => h.t0 >= a && h.t1 <= b));
+  const perRequest = windows.map(([a, b]) => sum(ownHolds.filter((h) => h.t0 >= a && h.t1 <= b))).sort((x, y) => x - y);
+  const others = new Map();
+  for (const h of holds) if (h.worker !== entry && h.worker !== own) others.set(h.worker, (others.get(h.worker) ?? 0) + h.cpu / 1000);
+  return {
+    request: sum(inRequest) / n,
+    median: perRequest[Math.floor(n / 2)],
+    p90: perRequest[Math.floor(n * 0.9)],
+    holds: inRequest.length / n,
+    later: sum(ownHolds.filter((h) => !inRequest.includes(h))) / n,
+    laterHolds: (ownHolds.length - inRequest.length) / n,
+    entry: sum(entryHolds) / n,
+    miniflare: [...others.values()].reduce((a, b) => a + b, 0) / n,
+  };
+}
+
+// ---------- output ----------
+
+const rows = [];
+let failed = false;
+const f = (x) => `${x.toFixed(2)} ms`;
+function row(what, figure, budget = '', pass = null) {
+  rows.push([what, figure, budget, pass === null ? '' : pass ? 'PASS' : 'FAIL']);
+  if (pass === false) failed = true;
+  console.error(`${what}: ${figure} ${budget} ${pass === null ? '' : pass ? 'PASS' : 'FAIL'}`);
+}
+const figure = (s) => `${f(s.request)} (median ${f(s.median)}, p90 ${f(s.p90)}; ${s.holds.toFixed(1)} turns)`;
+const context = (s) => `${f(s.later)} later in ${s.laterHolds.toFixed(1)} turns; Miniflare's entry worker ${f(s.entry)}, its proxy and D1 ${f(s.miniflare)}`;
+
+// ---------- phases ----------
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A JavaScript worker burning a fixed amount of CPU per request, read by the lock holds and by /proc. */
+async function calibrate() {
+  const SCRIPT = `export default { fetch(req) {
+    const n = Number(new URL(req.url).searchParams.get('n'));
+    let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i);
+    return new Response(String(x));
+  } }`;
+  const port = await freePort();
+  const mf = new Miniflare({ host: '127.0.0.1', port, modules: true, script: SCRIPT, compatibilityDate: COMPATIBILITY_DATE, cf: false });
+  await mf.ready;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (n) => new Promise((resolve, reject) => http.get(`http://127.0.0.1:${port}/?n=${n}`, { agent }, (res) => (res.resume(), res.on('end', resolve))).on('error', reject));
+  try {
+    const pids = workerdPids();
+    const results = {};
+    for (const n of [0, 2_000_000]) {
+      for (let i = 0; i < WARMUP; i++) await get(n);
+      const c0 = requestThreadsMs(pids);
+      const holds = await traced(async () => {
+        for (let i = 0; i < N; i++) await get(n);
+      });
+      results[n] = { proc: (requestThreadsMs(pids) - c0) / N, ...split(holds, N) };
+    }
+    const empty = results[0];
+    const busy = results[2_000_000];
+    row('calibration: an empty JavaScript worker, its isolate per request', `${f(empty.request)} in ${empty.holds.toFixed(1)} turns (Miniflare's entry worker ${f(empty.entry)})`);
+    row("calibration: a JavaScript loop's extra CPU, by the isolate's lock / by workerd's threads in /proc (10 ms ticks, traced)", `${f(busy.request - empty.request)} / ${f(busy.proc - empty.proc)}`);
+  } finally {
+    agent.destroy();
+    await mf.dispose();
+  }
+}
+
+async function withStack(method, fn) {
+  // The worker's own log lines (one per callback) are dropped: the trace is what is read here.
+  const quiet = { handleRuntimeStdio: (stdout, stderr) => (stdout.resume(), stderr.pipe(process.stderr)) };
+  const stack = await diagnosisStack({ name: `isolate-${method}`, method, ...(BUILD ? { scriptPath: path.join(BUILD, 'index.js'), modulesRoot: '/' } : {}), miniflare: quiet });
+  try {
+    await fn(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function sessions(stack, n) {
+  const list = [];
+  for (let i = 0; i < n; i++) list.push(await stack.create());
+  await pause(1500); // the creations' alarms (their ledger rows, copied within 1 s) ring before the trace
+  return list;
+}
+
+async function poll() {
+  await withStack('alipay_qr', async (stack) => {
+    const [s] = await sessions(stack, 1);
+    for (let i = 0; i < WARMUP; i++) await stack.poll(s);
+    const holds = await traced(async () => {
+      for (let i = 0; i < N; i++) await stack.poll(s);
+    });
+    const r = split(holds, N);
+    row('status poll GET /v1/sessions/{id}, isolate CPU per request', figure(r), '', null);
+    row('  around it', context(r));
+  });
+}
+
+async function pay() {
+  for (const method of METHODS) {
+    await withStack(method, async (stack) => {
+      const list = await sessions(stack, WARMUP + N);
+      for (const s of list.slice(0, WARMUP)) await stack.pay(s);
+      // Each pay sets an alarm 10 s ahead (the provider query); the N pays take well under that.
+      const holds = await traced(async () => {
+        for (const s of list.slice(WARMUP)) await stack.pay(s);
+      });
+      const r = split(holds, N);
+      row(`pay ${method}, isolate CPU per request (front worker + the session's Durable Object)`, figure(r), `≤ ${BUDGET.pay} ms`, r.request <= BUDGET.pay);
+      row('  around it', context(r));
+    });
+  }
+}
+
+async function callback() {
+  for (const method of METHODS) {
+    await withStack(method, async (stack) => {
+      const warm = await sessions(stack, WARMUP);
+      const warmNumbers = await stack.paid(warm);
+      for (let i = 0; i < WARMUP; i++) await stack.callbackToWebhook(warm[i], warmNumbers[i]);
+      // Fresh: each session paid at the provider, its callback not yet sent. Prepared in batches
+      // of 25 and called back at once, before the worker's own query (10 s after the pay) finds it.
+      const fresh = { request: 0, median: 0, p90: 0, holds: 0, later: 0, laterHolds: 0, entry: 0, miniflare: 0 };
+      const BATCH = 25;
+      const batches = Math.max(1, Math.round(N / BATCH));
+      for (let b = 0; b < batches; b++) {
+        const batch = await sessions(stack, BATCH);
+        const numbers = await stack.paid(batch);
+        const holds = await traced(async () => {
+          for (let i = 0; i < BATCH; i++) await stack.callbackToWebhook(batch[i], numbers[i]);
+          await pause(50); // the last webhook's alarm finishes its ledger copy
+        });
+        const r = split(holds, BATCH);
+        for (const k of Object.keys(fresh)) fresh[k] += r[k] / batches; // median, p90: the batches' mean
+      }
+      row(`callback ${method}, fresh: verify + checks + transition + outbox, isolate CPU per request`, figure(fresh), `≤ ${BUDGET.callback} ms`, fresh.request <= BUDGET.callback);
+      row('  around it (later: the alarm signing and sending the merchant webhook, copying the ledger)', context(fresh));
+      for (let i = 0; i < REPEAT_WARMUP; i++) await stack.repeatCallback(warmNumbers[i % WARMUP]);
+      const holds = await traced(async () => {
+        for (let i = 0; i < N; i++) await stack.repeatCallback(warmNumbers[i % WARMUP]);
+      });
+      const r = split(holds, N);
+      row(`callback ${method}, a repeat of a recorded one, isolate CPU per request`, figure(r), `≤ ${BUDGET.callback} ms`, r.request <= BUDGET.callback);
+    });
+  }
+}
+
+/** Repeated callbacks only (no webhook awaited): for comparing builds that stop a callback early. */
+async function repeat() {
+  for (const method of METHODS) {
+    await withStack(method, async (stack) => {
+      const warm = await sessions(stack, WARMUP);
+      const numbers = await stack.paid(warm);
+      for (let i = 0; i < WARMUP + REPEAT_WARMUP; i++) await stack.repeatCallback(numbers[i % WARMUP]);
+      await pause(200);
+      const holds = await traced(async () => {
+        for (let i = 0; i < N; i++) await stack.repeatCallback(numbers[i % WARMUP]);
+      });
+      const r = split(holds, N);
+      row(`callback ${method}, a repeat of a recorded one, isolate CPU per request`, figure(r), `≤ ${BUDGET.callback} ms`, r.request <= BUDGET.callback);
+    });
+  }
+}
+
+installProbes();
+try {
+  console.log(`# bench/isolate.mjs, ${new Date().toISOString()}, ${N} requests per phase, workerd ${JSON.parse(readFileSync(path.join(ROOT, 'node_modules/workerd/package.json'), 'utf8')).version}`);
+  if (PHASES.has('calibrate')) await calibrate();
+  if (PHASES.has('poll')) await poll();
+  if (PHASES.has('pay')) await pay();
+  if (PHASES.has('callback')) await callback();
+  if (PHASES.has('repeat')) await repeat();
+} finally {
+  removeProbes();
+}
+console.log('| measurement (isolate CPU: time holding the worker\'s lock, switched-out time excluded) | figure | budget | |');
+console.log('|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+process.exit(failed ? 1 : 0);
