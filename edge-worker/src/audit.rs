@@ -15,10 +15,11 @@
 
 use payment_core::ids::{OutTradeNo, SessionId};
 use serde::{Deserialize, Serialize};
-use worker::{Method, Request, Response, Result, RouteContext};
+use worker::{Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::route::RouteContext;
 use crate::sessions::call_object;
 use crate::stored::Store;
 

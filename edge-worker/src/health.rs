@@ -1,8 +1,9 @@
 //! `GET /v1/health`: version, which providers are configured, and whether the ledger is.
 
-use worker::{Request, Response, Result, RouteContext};
+use worker::{Request, Response, Result};
 
 use crate::config::{Config, ProviderStatus};
+use crate::route::RouteContext;
 
 /// Reports the worker's version and, per provider, whether it is configured and which settings are missing.
 pub(crate) fn get(_req: Request, ctx: RouteContext<Config>) -> Result<Response> {

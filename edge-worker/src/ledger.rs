@@ -20,10 +20,11 @@ use payment_core::ids::SessionId;
 use payment_core::session::{Command, Session};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Request, Response, Result, RouteContext};
+use worker::{D1Database, Env, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::route::RouteContext;
 use crate::stored::Store;
 
 /// The binding's name.

@@ -1,4 +1,4 @@
-//! edgepay's edge worker: a thin `#[event(fetch)]` plus a router whose handlers call `payment-core`.
+//! edgepay's edge worker: a thin `#[event(fetch)]` plus a route table ([`route`]) whose handlers call `payment-core`.
 
 mod audit;
 mod config;
@@ -15,6 +15,7 @@ mod oauth;
 mod pay;
 mod providers;
 mod refunds;
+mod route;
 mod session_object;
 mod sessions;
 mod stored;
@@ -22,7 +23,7 @@ mod sweep;
 mod webcrypto;
 mod webhooks;
 
-use worker::{event, Context, Env, Request, Response, Result, Router, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -37,24 +38,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let response = if req.method() == worker::Method::Options {
         cors::preflight(allowed.as_deref())
     } else {
-        Router::with_data(config)
-            .get("/v1/health", health::get)
-            .post_async("/v1/sessions", sessions::create)
-            .get_async("/v1/sessions/:id", sessions::get)
-            .get_async("/v1/sessions/:id/events", audit::events)
-            .post_async("/v1/sessions/:id/pay", pay::pay)
-            .post_async("/v1/sessions/:id/miniprogram", providers::miniprogram::pay)
-            .post_async("/v1/refunds", refunds::create)
-            .get_async("/v1/ledger", ledger::list)
-            .post_async("/v1/notify/alipay", notify::alipay)
-            .post_async("/v1/notify/wechatpay", notify::wechatpay)
-            .get_async(oauth::CALLBACK_PATH, oauth::callback)
-            .post_async("/v1/notify/unionpay", notify::unionpay)
-            .get("/v1/unionpay/return", providers::unionpay::return_page)
-            .post("/v1/unionpay/return", providers::unionpay::return_page)
-            .or_else_any_method("/*path", |_, _| ApiError::NotFound.into_response())
-            .run(req, env)
-            .await
+        route::dispatch(req, env, config).await
     };
     // A handler error must not leak its detail: answer with the stable internal error shape (and
     // log that it happened, without the error's text, which may quote a provider's URL).
@@ -63,7 +47,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         ApiError::Internal.into_response()
     })?;
     if response.status_code() == 405 {
-        // The router's own 405 is plain text; keep the one error shape.
+        // Any 405 keeps the one error shape.
         response = ApiError::MethodNotAllowed.into_response()?;
     }
     log::request(&method, &path, response.status_code());

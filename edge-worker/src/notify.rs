@@ -4,10 +4,11 @@
 //! failed here is sent again.
 
 use payment_core::event::ProviderTransactionId;
-use worker::{Env, Method, Request, Response, Result, RouteContext};
+use worker::{Env, Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::providers::{alipay, refund, session_of, unionpay, wechatpay};
+use crate::route::RouteContext;
 use crate::sessions::call_object;
 
 /// Callbacks larger than this are refused unread (real ones are a few KiB).

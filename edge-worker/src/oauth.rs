@@ -18,11 +18,12 @@ use payment_core::ids::{AppId, SessionId};
 use payment_core::wechatpay::canonical::encode_component;
 use payment_core::wechatpay::model::OpenId;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Method, Request, Response, Result, RouteContext};
+use worker::{Env, Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::providers::{public_url, setting, Attempt, ProviderError};
+use crate::route::RouteContext;
 use crate::session_object::SessionRecord;
 use crate::sessions::call_object;
 use crate::webcrypto::{random_bytes, AesGcmKey, HmacKey};

@@ -11,11 +11,12 @@ use payment_core::ids::{OutTradeNo, SessionId};
 use payment_core::method::{check_allowed, PaymentMethod};
 use payment_core::session::Command;
 use serde::{Deserialize, Serialize};
-use worker::{Method, Request, Response, Result, RouteContext};
+use worker::{Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::providers::{attempt_number, create_order, Attempt, ProviderError};
+use crate::route::RouteContext;
 use crate::session_object::{SessionObject, SessionRecord};
 use crate::sessions::{authorize_widget, call_object, detect_caller};
 

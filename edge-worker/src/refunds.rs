@@ -13,12 +13,13 @@ use payment_core::money::Amount;
 use payment_core::session::{Attempt as CoreAttempt, Command, RefundStatus, Status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use worker::{Env, Method, Request, Response, Result, RouteContext};
+use worker::{Env, Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::providers::ProviderError;
 use crate::providers::refund::{refund_number, submit, RefundOrder, Submitted};
+use crate::route::RouteContext;
 use crate::session_object::{SessionObject, SessionRecord};
 use crate::sessions::call_object;
 use crate::stored::Store;

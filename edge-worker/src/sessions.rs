@@ -13,10 +13,11 @@ use payment_core::session::{check_client_secret, derive_client_secret, NewSessio
 use payment_core::wechatpay::model::OpenId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use worker::{Env, Method, Request, Response, Result, RouteContext};
+use worker::{Env, Method, Request, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::route::RouteContext;
 use crate::session_object::SessionRecord;
 use crate::webcrypto::{random_bytes, HmacKey};
 

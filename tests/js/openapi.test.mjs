@@ -1,9 +1,9 @@
-// docs/openapi.json is kept true: every route of the worker's router (edge-worker/src/lib.rs) is in
+// docs/openapi.json is kept true: every route of the worker's router (edge-worker/src/route.rs) is in
 // the document and every documented path is a route; the real worker in workerd (Miniflare, against
 // the sandbox) is called on every route, and each answer — status, content type, body — is checked
 // against the document's schema for it, errors against the one error shape and the codes documented
 // for that answer. The routes being added (GET /v1/ledger, POST /v1/sessions/{id}/miniprogram) are
-// checked once they are in lib.rs.
+// checked once they are in route.rs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -20,15 +20,15 @@ const DOC = JSON.parse(readFileSync(path.join(ROOT, 'docs/openapi.json'), 'utf8'
 const API_KEY = 'sk_test_openapi_0123456789abcdef';
 const ORIGIN = 'https://shop.example.com';
 const HTTP_METHODS = ['get', 'post', 'put', 'delete', 'patch', 'head', 'options'];
-/** Documented before they land in the router: checked only once lib.rs has them. */
+/** Documented before they land in the router: checked only once route.rs has them. */
 const LANDING = new Set(['GET /v1/ledger', 'POST /v1/sessions/{id}/miniprogram']);
 
 // ---- the router, read from the source -------------------------------------------------------
 
-/** `METHOD /path/{param}` of every route in lib.rs's router (constants resolved from the crate). */
+/** `METHOD /path/{param}` of every route in the worker's route table (edge-worker/src/route.rs; constants resolved from the crate). */
 function routerRoutes() {
   const src = path.join(ROOT, 'edge-worker/src');
-  const lib = readFileSync(path.join(src, 'lib.rs'), 'utf8');
+  const table = readFileSync(path.join(src, 'route.rs'), 'utf8');
   const constants = new Map();
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -41,12 +41,12 @@ function routerRoutes() {
   };
   walk(src);
   const routes = [];
-  for (const [, method, arg] of lib.matchAll(/\.(get|post|put|delete|patch|head|options)(?:_async)?\(\s*("[^"]*"|[\w:]+)\s*,/g)) {
+  for (const [, method, arg] of table.matchAll(/\(Method::(\w+),\s*("[^"]*"|[\w:]+),\s*Endpoint::\w+\)/g)) {
     const raw = arg.startsWith('"') ? arg.slice(1, -1) : constants.get(arg.split('::').pop());
-    assert.ok(raw, `lib.rs: cannot resolve the route path ${arg}`);
-    routes.push(`${method.toUpperCase()} ${raw.replace(/:(\w+)/g, '{$1}')}`);
+    assert.ok(raw, `route.rs: cannot resolve the route path ${arg}`);
+    routes.push(`${method.toUpperCase()} ${raw}`);
   }
-  assert.ok(routes.length >= 10, `found only ${routes.length} routes in lib.rs: the pattern needs updating`);
+  assert.ok(routes.length >= 10, `found only ${routes.length} routes in route.rs: the pattern needs updating`);
   return routes;
 }
 
@@ -251,9 +251,9 @@ test('the document is OpenAPI 3.1 and names exactly the router routes', () => {
   assert.equal(DOC.openapi, '3.1.0');
   const routes = routerRoutes();
   const documented = documentedRoutes();
-  for (const route of routes) assert.ok(documented.includes(route), `${route} is a route in lib.rs but not in docs/openapi.json`);
+  for (const route of routes) assert.ok(documented.includes(route), `${route} is a route in route.rs but not in docs/openapi.json`);
   for (const route of documented) {
-    assert.ok(routes.includes(route) || LANDING.has(route), `${route} is documented but not a route in lib.rs`);
+    assert.ok(routes.includes(route) || LANDING.has(route), `${route} is documented but not a route in route.rs`);
   }
   // Every $ref resolves, every schema uses only keywords the validator checks.
   const walk = (node) => {

@@ -10,10 +10,11 @@ use payment_core::unionpay::{
     UNIONPAY_SIGNER,
 };
 use payment_core::x509::Certificate;
-use worker::{Env, Request, Response, Result, RouteContext};
+use worker::{Env, Request, Response, Result};
 
 use super::{public_url, setting, Attempt, NextAction, ProviderError};
 use crate::config::Config;
+use crate::route::RouteContext;
 use crate::webcrypto::{RsaSigningKey, RsaVerifyingKey};
 
 /// UnionPay's production gateway, the default of `UNIONPAY_BASE_URL`.
