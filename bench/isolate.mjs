@@ -88,6 +88,8 @@ function tracefs() {
 }
 
 const put = (file, text) => writeFileSync(`${TRACE}/${file}`, text);
+/** tracefs settings this script changes, as they were (put back at the end). */
+const saved = {};
 
 function removeProbes() {
   for (const f of ['events/sched/sched_switch/enable', `events/${GROUP}/enable`]) {
@@ -104,6 +106,7 @@ function removeProbes() {
       /* not there */
     }
   }
+  for (const [file, value] of Object.entries(saved)) put(file, value);
 }
 
 function installProbes() {
@@ -111,6 +114,10 @@ function installProbes() {
   const bin = workerdBinary();
   const { ctor, dtor } = lockOffsets(bin);
   removeProbes();
+  saved.buffer_size_kb = readFileSync(`${TRACE}/buffer_size_kb`, 'utf8').trim().split(' ')[0];
+  saved.trace_clock = /\[(\w+)\]/.exec(readFileSync(`${TRACE}/trace_clock`, 'utf8'))[1];
+  saved['events/sched/sched_switch/filter'] = '0';
+  saved.trace = '';
   put('tracing_on', '0');
   appendFileSync(`${TRACE}/uprobe_events`, `p:${GROUP}/lk ${bin}:0x${ctor.toString(16)} worker=%si:x64\n`);
   appendFileSync(`${TRACE}/uprobe_events`, `p:${GROUP}/ul ${bin}:0x${dtor.toString(16)}\n`);
