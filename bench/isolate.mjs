@@ -23,6 +23,9 @@
 //     (a worker of Miniflare's own, in front of every request; not on Cloudflare) passes the
 //     request on and the moment it hands back the answer: the front worker's invocation and the
 //     session's Durable Object invocation it calls, which Cloudflare bills as two invocations;
+//     The front worker's share is printed apart: the turns of the context (`IoContext`, found by a
+//     third uprobe on `IoContext::runImpl`) of the request's first turn; the Durable Object's
+//     turns run in the object's own context;
 //   - "later": edge-worker's holds after the answer — alarms the request set off (a paid
 //     callback's merchant webhook and ledger copy run in the object's alarm, its own invocation);
 //   - Miniflare's own workers apart: the entry worker, the outbound fetch proxy, local D1 (on
@@ -57,7 +60,12 @@ function workerdBinary() {
   return bin;
 }
 
-/** File offsets of `Worker::Lock`'s constructor and destructor in `bin` (it has its symbol table). */
+/**
+ * File offsets in `bin` (it has its symbol table) of `Worker::Lock`'s constructor and destructor,
+ * and of `IoContext::runImpl`, which takes the lock for a turn of one request's context (a
+ * stateless request's own; a Durable Object's, shared by its requests): which invocation a turn
+ * belongs to.
+ */
 function lockOffsets(bin) {
   const syms = execFileSync('nm', [bin], { maxBuffer: 1 << 28 }).toString();
   const find = (name) => {
@@ -67,11 +75,12 @@ function lockOffsets(bin) {
   };
   const ctor = find('_ZN7workerd6Worker4LockC2ERKS0_NS0_8LockTypeERNS_3jsg12V8StackScopeE');
   const dtor = find('_ZN7workerd6Worker4LockD2Ev');
+  const run = find('_ZN7workerd9IoContext7runImplERNS0_8RunnableENS_6Worker8LockTypeEN2kj5MaybeINS_9InputGate4LockEEENS_30IoContext_Runnable_ExceptionalE');
   // Virtual address → file offset, by the executable segment that holds them.
   const segs = execFileSync('readelf', ['-lW', bin]).toString().split('\n').filter((l) => /^\s*LOAD/.test(l) && /\bR E\b/.test(l));
   for (const seg of segs) {
     const [off, vaddr, , , memsz] = seg.trim().split(/\s+/).slice(1, 6).map((x) => BigInt(x));
-    if (ctor >= vaddr && ctor < vaddr + memsz) return { ctor: ctor - vaddr + off, dtor: dtor - vaddr + off };
+    if (ctor >= vaddr && ctor < vaddr + memsz) return { ctor: ctor - vaddr + off, dtor: dtor - vaddr + off, run: run - vaddr + off };
   }
   throw new Error('Worker::Lock is in no executable segment of workerd');
 }
@@ -99,7 +108,7 @@ function removeProbes() {
       /* not there */
     }
   }
-  for (const e of ['lk', 'ul']) {
+  for (const e of ['lk', 'ul', 'run']) {
     try {
       appendFileSync(`${TRACE}/uprobe_events`, `-:${GROUP}/${e}\n`);
     } catch {
@@ -112,7 +121,7 @@ function removeProbes() {
 function installProbes() {
   tracefs();
   const bin = workerdBinary();
-  const { ctor, dtor } = lockOffsets(bin);
+  const { ctor, dtor, run } = lockOffsets(bin);
   removeProbes();
   saved.buffer_size_kb = readFileSync(`${TRACE}/buffer_size_kb`, 'utf8').trim().split(' ')[0];
   saved.trace_clock = /\[(\w+)\]/.exec(readFileSync(`${TRACE}/trace_clock`, 'utf8'))[1];
@@ -121,6 +130,7 @@ function installProbes() {
   put('tracing_on', '0');
   appendFileSync(`${TRACE}/uprobe_events`, `p:${GROUP}/lk ${bin}:0x${ctor.toString(16)} worker=%si:x64\n`);
   appendFileSync(`${TRACE}/uprobe_events`, `p:${GROUP}/ul ${bin}:0x${dtor.toString(16)}\n`);
+  appendFileSync(`${TRACE}/uprobe_events`, `p:${GROUP}/run ${bin}:0x${run.toString(16)} context=%di:x64\n`);
   put('buffer_size_kb', '32768');
   put('trace_clock', 'mono');
   put('events/sched/sched_switch/filter', 'prev_comm ~ "workerd*" || next_comm ~ "workerd*"');
@@ -144,25 +154,32 @@ async function traced(fn) {
   return holdsOf(text);
 }
 
-/** The lock holds in a trace: [{ worker, t0, t1, cpu }] in µs, `cpu` without the time switched out. */
+/**
+ * The lock holds in a trace: [{ worker, context, t0, t1, cpu }] in µs, `cpu` without the time
+ * switched out, `context` the IoContext whose turn took the lock (the thread's last `runImpl`).
+ */
 function holdsOf(text) {
   const re = /^\s*.+?-(\d+)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (\w+): (.*)$/;
   const open = new Map();
   const outSince = new Map();
+  const context = new Map();
   const holds = [];
   for (const line of text.split('\n')) {
     const m = re.exec(line);
     if (!m) continue;
     const [, tid, ts, event, rest] = m;
     const t = Number(ts) * 1e6;
-    if (event === 'lk') {
+    if (event === 'run') {
+      context.set(tid, /context=(\S+)/.exec(rest)[1]);
+    } else if (event === 'lk') {
       if (open.has(tid)) throw new Error(`thread ${tid} took a worker lock twice (nested locks are not handled)`);
-      open.set(tid, { worker: /worker=(\S+)/.exec(rest)[1], t0: t, off: 0 });
+      open.set(tid, { worker: /worker=(\S+)/.exec(rest)[1], context: context.get(tid), t0: t, off: 0 });
+      context.delete(tid);
     } else if (event === 'ul') {
       const h = open.get(tid);
       if (!h) continue; // taken before the trace started
       open.delete(tid);
-      holds.push({ worker: h.worker, t0: h.t0, t1: t, cpu: t - h.t0 - h.off });
+      holds.push({ worker: h.worker, context: h.context, t0: h.t0, t1: t, cpu: t - h.t0 - h.off });
     } else if (event === 'sched_switch') {
       const prev = /prev_pid=(\d+)/.exec(rest)[1];
       const next = /next_pid=(\d+)/.exec(rest)[1];
@@ -197,10 +214,18 @@ function split(holds, n) {
   const ownHolds = holds.filter((h) => h.worker === own);
   const inRequest = ownHolds.filter((h) => windows.some(([a, b]) => h.t0 >= a && h.t1 <= b));
   const perRequest = windows.map(([a, b]) => sum(ownHolds.filter((h) => h.t0 >= a && h.t1 <= b))).sort((x, y) => x - y);
+  // The front worker's invocation: the turns of the context of the request's first turn; the
+  // rest within the request are the Durable Object's (its own context) or unattributed (none).
+  let front = 0;
+  for (const [a, b] of windows) {
+    const mine = ownHolds.filter((h) => h.t0 >= a && h.t1 <= b);
+    if (mine[0]?.context !== undefined) front += sum(mine.filter((h) => h.context === mine[0].context));
+  }
   const others = new Map();
   for (const h of holds) if (h.worker !== entry && h.worker !== own) others.set(h.worker, (others.get(h.worker) ?? 0) + h.cpu / 1000);
   return {
     request: sum(inRequest) / n,
+    front: front / n,
     median: perRequest[Math.floor(n / 2)],
     p90: perRequest[Math.floor(n * 0.9)],
     holds: inRequest.length / n,
@@ -221,7 +246,7 @@ function row(what, figure, budget = '', pass = null) {
   if (pass === false) failed = true;
   console.error(`${what}: ${figure} ${budget} ${pass === null ? '' : pass ? 'PASS' : 'FAIL'}`);
 }
-const figure = (s) => `${f(s.request)} (median ${f(s.median)}, p90 ${f(s.p90)}; ${s.holds.toFixed(1)} turns)`;
+const figure = (s) => `${f(s.request)} (median ${f(s.median)}, p90 ${f(s.p90)}; ${s.holds.toFixed(1)} turns; front worker ${f(s.front)}, the rest ${f(s.request - s.front)})`;
 const context = (s) => `${f(s.later)} later in ${s.laterHolds.toFixed(1)} turns; Miniflare's entry worker ${f(s.entry)}, its proxy and D1 ${f(s.miniflare)}`;
 
 // ---------- phases ----------
@@ -316,7 +341,7 @@ async function callback() {
       for (let i = 0; i < WARMUP; i++) await stack.callbackToWebhook(warm[i], warmNumbers[i]);
       // Fresh: each session paid at the provider, its callback not yet sent. Prepared in batches
       // of 25 and called back at once, before the worker's own query (10 s after the pay) finds it.
-      const fresh = { request: 0, median: 0, p90: 0, holds: 0, later: 0, laterHolds: 0, entry: 0, miniflare: 0 };
+      const fresh = { request: 0, front: 0, median: 0, p90: 0, holds: 0, later: 0, laterHolds: 0, entry: 0, miniflare: 0 };
       const BATCH = 25;
       const batches = Math.max(1, Math.round(N / BATCH));
       for (let b = 0; b < batches; b++) {
