@@ -41,7 +41,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import { freePort, startSandbox } from '../scripts/stack.mjs';
-import { COMPATIBILITY_DATE, DESKTOP_UA, ROOT, workerOptions, workerdPids } from './lib.mjs';
+import { COMPATIBILITY_DATE, DESKTOP_UA, PROVIDER, ROOT, workerOptions, workerdPids } from './lib.mjs';
 
 const MINIFLARE_VERSION = JSON.parse(readFileSync(new URL('../node_modules/miniflare/package.json', import.meta.url), 'utf8')).version;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -278,8 +278,6 @@ async function poll(session) {
   const r = await request('GET', `${worker}/v1/sessions/${session.id}`, { headers: { authorization: `Bearer ${session.client_secret}`, 'user-agent': DESKTOP_UA } });
   if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.text}`);
 }
-
-const PROVIDER = { alipay_qr: 'alipay', wechat_native: 'wechatpay', unionpay_pc: 'unionpay' };
 
 /**
  * Pays `session` with `method` at the worker and makes the order exist at the sandbox; resolves
