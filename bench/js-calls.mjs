@@ -6,7 +6,7 @@
 // Env: CALLS_WHAT=pay|callback (default pay; callback = a fresh Alipay callback through to its
 // webhook), CALLS_METHOD (default alipay_qr), CALLS_N (default 100).
 //
-// It copies edge-worker/build/ to a temporary directory and changes the copy's glue (index.js) so
+// It copies edge-worker/build/ to a temporary directory and changes the copy's wasm-bindgen glue (glue.mjs) so
 // that each import counts its calls, and its fetch handler answers `/__calls` with the counts (and
 // resets them); then runs the requests against the copy in Miniflare. The worker's own files are
 // not changed. Printed: calls per request, by import (the glue's names without their hash).
@@ -28,16 +28,16 @@ let stack;
 try {
   cpSync(path.join(ROOT, 'edge-worker/build'), build, { recursive: true });
   {
-    const file = path.join(build, 'index.js');
+    const file = path.join(build, 'glue.mjs');
     let glue = readFileSync(file, 'utf8');
     const imports = /function (\w+)\(\)\{return\{__proto__:null,"\.\/index_bg\.js":/;
     const handler = /(\w+)\.prototype\.fetch=function\((\w+)\)\{return (\w+)\.call\(this,\2,this\.env,this\.ctx\)\}/;
-    if (!imports.test(glue) || !handler.test(glue)) throw new Error('the glue of edge-worker/build/index.js is not shaped as this script expects');
+    if (!imports.test(glue) || !handler.test(glue)) throw new Error('the glue of edge-worker/build/glue.mjs is not shaped as this script expects');
     glue = glue.replace(imports, (_, name) => `function ${name}(){return __countCalls({__proto__:null,"./index_bg.js":`);
     // The object literal that function returns now ends one parenthesis later (the function is
     // followed by the exception tag's declaration).
     const end = /\}\}\}(var \w+=new WebAssembly\.Tag)/;
-    if (!end.test(glue)) throw new Error('the glue of edge-worker/build/index.js is not shaped as this script expects');
+    if (!end.test(glue)) throw new Error('the glue of edge-worker/build/glue.mjs is not shaped as this script expects');
     glue = glue.replace(end, (_, next) => `}})}${next}`);
     glue = glue.replace(handler, (_, cls, req, impl) =>
       `${cls}.prototype.fetch=function(${req}){if(new URL(${req}.url).pathname==="/__calls"){const r=new Response(JSON.stringify(globalThis.__calls));globalThis.__calls={};return r}return ${impl}.call(this,${req},this.env,this.ctx)}`);

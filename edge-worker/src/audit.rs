@@ -48,7 +48,7 @@ impl Entry {
     /// An entry stamped now.
     pub(crate) fn new(kind: &str, out_trade_no: Option<&OutTradeNo>, detail: Option<String>) -> Self {
         Self {
-            at_ms: worker::Date::now().as_millis(),
+            at_ms: crate::now_ms(),
             kind: kind.to_owned(),
             out_trade_no: out_trade_no.map(|n| n.as_str().to_owned()),
             detail,

@@ -85,7 +85,7 @@ pub(crate) fn session_of_refund(no: &str) -> Option<SessionId> {
 }
 
 fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
+    crate::now_ms()
 }
 
 /// In the session's Durable Object, right after the transition that found the duplicates is

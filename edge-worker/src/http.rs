@@ -19,11 +19,12 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(url: &str, init: &RequestInit) -> Promise;
 
-    /// A Durable Object stub (`fetch(url, init)`).
+    /// A Durable Object stub of a [`crate::session_object::SessionObject`].
     #[derive(Debug)]
     pub(crate) type ObjectStub;
-    #[wasm_bindgen(method, js_name = fetch)]
-    fn fetch(this: &ObjectStub, url: &str, init: &RequestInit) -> Promise;
+    /// Its RPC method (`SessionObject::rpc`): `[status, body]`.
+    #[wasm_bindgen(method, js_name = rpc)]
+    fn rpc(this: &ObjectStub, method: &str, path: &str, body: Option<String>) -> Promise;
 }
 
 /// Why a request has no answer (no detail: the callers map it to their own errors).
@@ -65,14 +66,15 @@ impl Outgoing<'_> {
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: u16,
-    headers: Headers,
+    /// `None` for the session object's answers (see [`call_object`]).
+    headers: Option<Headers>,
     pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
     /// The header `name` (several of the same name joined by ", ", as `Headers.get` does).
     pub(crate) fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).ok().flatten()
+        self.headers.as_ref()?.get(name).ok().flatten()
     }
 
     /// The body as JSON.
@@ -104,13 +106,13 @@ pub(crate) async fn post_form(url: &str, body: &str) -> Result<Reply, Failed> {
 /// shopper, a later try for the alarm).
 pub(crate) const PROVIDER_TIMEOUT_MS: u32 = 10_000;
 
-/// Sends `request` to the Durable Object behind `stub` (`url`'s host is not used).
-pub(crate) async fn send_to_object(
-    stub: &ObjectStub,
-    url: &str,
-    request: &Outgoing<'_>,
-) -> Result<Reply, Failed> {
-    read(stub.fetch(url, &request.init()?)).await
+/// Calls the Durable Object behind `stub`: `method` `path` with `body` (its RPC method).
+pub(crate) async fn call_object(stub: &ObjectStub, method: &str, path: &str, body: Option<String>) -> Result<Reply, Failed> {
+    let answer = JsFuture::from(stub.rpc(method, path, body)).await.map_err(|_| Failed)?;
+    let answer: js_sys::Array = answer.dyn_into().map_err(|_| Failed)?;
+    let status = answer.get(0).as_f64().and_then(|s| u16::try_from(s as i64).ok()).ok_or(Failed)?;
+    let body = answer.get(1).as_string().ok_or(Failed)?;
+    Ok(Reply { status, headers: None, body: body.into_bytes() })
 }
 
 async fn read(answer: Promise) -> Result<Reply, Failed> {
@@ -124,7 +126,7 @@ async fn read(answer: Promise) -> Result<Reply, Failed> {
         .map_err(|_| Failed)?;
     Ok(Reply {
         status: response.status(),
-        headers: response.headers(),
+        headers: Some(response.headers()),
         body: Uint8Array::new(&buffer).to_vec(),
     })
 }

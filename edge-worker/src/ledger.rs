@@ -77,7 +77,7 @@ fn row(session: &Session, kind: &str, attempt: Option<String>, amount: Option<u6
     let key = random.iter().map(|b| format!("{b:02x}")).collect();
     Ok(Row {
         key,
-        at_ms: worker::Date::now().as_millis(),
+        at_ms: crate::now_ms(),
         session_id: session.id().as_str().to_owned(),
         attempt,
         kind: kind.to_owned(),
@@ -126,7 +126,7 @@ pub(crate) async fn pending_with(store: &Store, env: &Env, rows: Vec<Row>) -> Re
 /// Makes sure the object's alarm rings within `within_ms` (a new session's object sets its alarm
 /// by [`COPY_CREATED_WITHIN_MS`] with its first write instead).
 pub(crate) async fn alarm_within(store: &Store, within_ms: u64) -> Result<()> {
-    store.alarm_by(worker::Date::now().as_millis() + within_ms).await
+    store.alarm_by(crate::now_ms() + within_ms).await
 }
 
 pub(crate) async fn ensure_schema(db: &D1Database) -> Result<()> {
@@ -183,7 +183,7 @@ pub(crate) async fn alarm_if_pending(store: &Store) -> Result<()> {
 
 /// After a failed copy: the alarm comes back within a minute to try again.
 pub(crate) async fn retry_soon(store: &Store) -> Result<()> {
-    store.alarm_by(worker::Date::now().as_millis() + 60_000).await
+    store.alarm_by(crate::now_ms() + 60_000).await
 }
 
 async fn copy(db: &D1Database, rows: &[Row]) -> Result<()> {

@@ -130,11 +130,57 @@ impl DurableObject for SessionObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        match (req.method(), req.path().as_str()) {
+        let body = if req.method() == Method::Post { Some(req.bytes().await?) } else { None };
+        self.handle(req.method(), &req.path(), body.as_deref()).await
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.store.forget_alarm();
+        let done = self.alarm_work().await;
+        if done.is_err() {
+            // The runtime sets the alarm again for its retry.
+            self.store.forget_alarm();
+        }
+        done
+    }
+}
+
+/// The worker's handlers call the object through this method (Workers RPC, see
+/// `edge-worker/js/entry.mjs`) rather than `fetch`: the request's body arrives as an argument and
+/// the answer leaves as a value, without a `Request` and a `Response` built, converted and read on
+/// each side (each read of a body is one more turn of the isolate).
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl SessionObject {
+    /// `[status, body]` of [`SessionObject::handle`]'s answer to `method` `path` with `body`.
+    ///
+    /// # Errors
+    /// The handler's error, or an answer whose body is a stream (none is).
+    #[wasm_bindgen(js_name = rpc)]
+    pub async fn rpc(&self, method: String, path: String, body: Option<String>) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+        let answer = self.handle(Method::from(method), &path, body.as_deref().map(str::as_bytes)).await;
+        let answer = answer.map_err(wasm_bindgen::JsValue::from)?;
+        let status = answer.status_code();
+        let text = match answer.body() {
+            worker::ResponseBody::Empty => String::new(),
+            worker::ResponseBody::Body(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            worker::ResponseBody::Stream(_) => return Err(wasm_bindgen::JsValue::from_str("stream")),
+        };
+        // The headers are left: every answer of the object is JSON or empty.
+        Ok(js_sys::Array::of2(&wasm_bindgen::JsValue::from(status), &wasm_bindgen::JsValue::from(text)).into())
+    }
+}
+
+impl SessionObject {
+    /// One request of the worker's handlers (by `fetch` or [`SessionObject::rpc`]).
+    async fn handle(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Response> {
+        fn json<T: serde::de::DeserializeOwned>(body: Option<&[u8]>) -> serde_json::Result<T> {
+            serde_json::from_slice(body.unwrap_or_default())
+        }
+        match (method, path) {
             // Creates the session, or answers the stored one (200) when the same request comes again
             // (409 when another request already created this id).
             (Method::Post, "/create") => {
-                let record: SessionRecord = crate::http::json_body(&mut req).await?;
+                let record: SessionRecord = json(body)?;
                 match self.stored_record().await? {
                     Some(existing) if existing.request_hash == record.request_hash => Response::from_json(&existing),
                     Some(_) => Ok(Response::empty()?.with_status(409)),
@@ -152,7 +198,7 @@ impl DurableObject for SessionObject {
                             values.push((crate::ledger::PENDING, stored::text(rows)?));
                         }
                         self.store.stage(&values);
-                        let copy_by = ledger.is_some().then(|| worker::Date::now().as_millis() + crate::ledger::COPY_CREATED_WITHIN_MS);
+                        let copy_by = ledger.is_some().then(|| crate::now_ms() + crate::ledger::COPY_CREATED_WITHIN_MS);
                         let alarm = [crate::providers::query::needs_alarm_at(&self.store, &record).await?, copy_by].into_iter().flatten().min();
                         if let Some(at) = alarm {
                             self.store.stage_alarm_by(at).await?;
@@ -168,7 +214,7 @@ impl DurableObject for SessionObject {
                 None => Ok(Response::empty()?.with_status(404)),
             },
             (Method::Post, "/op") => {
-                let op: Op = crate::http::json_body(&mut req).await?;
+                let op: Op = json(body)?;
                 let Some(record) = self.load().await? else {
                     return Ok(Response::empty()?.with_status(404));
                 };
@@ -185,16 +231,6 @@ impl DurableObject for SessionObject {
             }
             _ => Ok(Response::empty()?.with_status(404)),
         }
-    }
-
-    async fn alarm(&self) -> Result<Response> {
-        self.store.forget_alarm();
-        let done = self.alarm_work().await;
-        if done.is_err() {
-            // The runtime sets the alarm again for its retry.
-            self.store.forget_alarm();
-        }
-        done
     }
 }
 
@@ -347,7 +383,7 @@ impl SessionObject {
             values.push((crate::providers::query::CLOSING, stored::text(closing)?));
         }
         store.stage(&values);
-        let now_ms = worker::Date::now().as_millis();
+        let now_ms = crate::now_ms();
         let alarm = [
             // Delivers the events at once.
             emitted.then_some(now_ms),
@@ -446,7 +482,7 @@ impl SessionObject {
     async fn deliver(&self) -> Result<()> {
         let store = &self.store;
         let due: Vec<OutboxEntry> = store.get::<Vec<OutboxEntry>>(OUTBOX).await?.unwrap_or_default();
-        let now_ms = worker::Date::now().as_millis();
+        let now_ms = crate::now_ms();
         let mut sent = Vec::new();
         for entry in due.into_iter().filter(|e| e.next_at_ms.is_some_and(|t| t <= now_ms)) {
             let status = crate::webhooks::send(&self.env, &entry.event).await;

@@ -142,8 +142,7 @@ fn session_stub(env: &Env, id: &SessionId) -> Result<worker::Stub> {
 /// Calls the session's Durable Object.
 pub(crate) async fn call_object(env: &Env, id: &SessionId, method: Method, path: &str, body: Option<String>) -> Result<crate::http::Reply> {
     let stub = session_stub(env, id)?.into_rpc::<crate::http::ObjectStub>();
-    let request = crate::http::Outgoing { method: method.as_ref(), headers: &[], body: body.as_deref().map(str::as_bytes), timeout_ms: None };
-    Ok(crate::http::send_to_object(&stub, &format!("https://session{path}"), &request).await?)
+    Ok(crate::http::call_object(&stub, method.as_ref(), path, body).await?)
 }
 
 /// `POST /v1/sessions`: the merchant backend creates a checkout session.

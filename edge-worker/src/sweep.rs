@@ -27,7 +27,7 @@ pub(crate) async fn run(env: &Env) -> Result<usize> {
     };
     crate::ledger::ensure_schema(&db).await?;
     let after_secs = crate::providers::setting(env, "SWEEP_AFTER_SECONDS").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(DEFAULT_AFTER_SECS);
-    let before_ms = worker::Date::now().as_millis().saturating_sub(after_secs * 1000);
+    let before_ms = crate::now_ms().saturating_sub(after_secs * 1000);
     let sql = "SELECT l.session_id AS session_id FROM ledger l \
                JOIN (SELECT session_id, MAX(seq) AS seq FROM ledger GROUP BY session_id) latest ON l.seq = latest.seq \
                WHERE l.status IN ('open', 'processing') AND l.at_ms <= ?1 ORDER BY l.seq LIMIT ?2";

@@ -139,7 +139,7 @@ pub(crate) async fn refresh(env: &Env, id: &SessionId, record: SessionRecord) ->
     if record.session.status() != Status::Processing {
         return Ok(record);
     }
-    let now_ms = worker::Date::now().as_millis();
+    let now_ms = crate::now_ms();
     let slot = serde_json::json!({ "op": "query_slot", "now_ms": now_ms });
     let answer = call_object(env, id, Method::Post, "/op", Some(slot.to_string())).await?;
     if answer.status != 200 {
@@ -192,7 +192,7 @@ pub(crate) struct CloseTask {
 }
 
 fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
+    crate::now_ms()
 }
 
 /// The attempts still waiting for payment.
