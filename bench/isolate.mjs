@@ -5,7 +5,8 @@
 //                               scripts/bench.sh runs it and judges issue 5's CPU budgets on it)
 // Env: ISOLATE_N (default 100 requests per phase), ISOLATE_PHASES (default
 // calibrate,poll,pay,callback; `repeat` is repeated callbacks alone, without waiting for webhooks,
-// for comparing builds that stop a callback early), EDGEPAY_NATIVE_PROFILE=release for the
+// for comparing builds that stop a callback early; `forged` is forged Alipay notifications, which
+// need no setup), EDGEPAY_NATIVE_PROFILE=release for the
 // optimized sandbox,
 // ISOLATE_SAVE=file to keep the raw traces (appended), ISOLATE_METHODS (default
 // alipay_qr,wechat_native,unionpay_pc), ISOLATE_BUILD=dir (another build of the worker than
@@ -35,6 +36,7 @@
 // worker burning a known amount of CPU, read both by its lock holds and by workerd's threads in
 // /proc, and an empty JavaScript worker's holds. A budget is judged on the mean per request.
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -255,31 +257,59 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A JavaScript worker burning a fixed amount of CPU per request, read by the lock holds and by /proc. */
 async function calibrate() {
-  const SCRIPT = `export default { fetch(req) {
-    const n = Number(new URL(req.url).searchParams.get('n'));
+  // A JavaScript worker: `?n=` burns a known amount of CPU; `POST /post` reads a body and answers
+  // (the least a callback's front worker does); `POST /object` also hands the body to a Durable
+  // Object over RPC, which parses it, stores it and answers (the least a verified callback does
+  // before it is acknowledged, in any language).
+  const SCRIPT = `import { DurableObject } from 'cloudflare:workers';
+  export class Floor extends DurableObject {
+    async op(text) { const value = JSON.parse(text); await this.ctx.storage.put('value', text); return [200, String(value.n)]; }
+  }
+  export default { async fetch(req, env) {
+    const url = new URL(req.url);
+    if (url.pathname === '/post') { await req.arrayBuffer(); return new Response('success'); }
+    if (url.pathname === '/object') {
+      const body = await req.text();
+      const stub = env.FLOOR.get(env.FLOOR.idFromName(url.searchParams.get('id')));
+      const [status] = await stub.op(JSON.stringify({ n: body.length }));
+      return new Response(status === 200 ? 'success' : 'fail');
+    }
+    const n = Number(url.searchParams.get('n'));
     let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i);
     return new Response(String(x));
   } }`;
   const port = await freePort();
-  const mf = new Miniflare({ host: '127.0.0.1', port, modules: true, script: SCRIPT, compatibilityDate: COMPATIBILITY_DATE, cf: false });
+  const mf = new Miniflare({ host: '127.0.0.1', port, modules: true, script: SCRIPT, compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' } });
   await mf.ready;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const get = (n) => new Promise((resolve, reject) => http.get(`http://127.0.0.1:${port}/?n=${n}`, { agent }, (res) => (res.resume(), res.on('end', resolve))).on('error', reject));
+  const body = 'x'.repeat(1024); // an Alipay notification is about 1 KiB
+  const send = (p) => new Promise((resolve, reject) => {
+    const req = http.request(`http://127.0.0.1:${port}${p}`, { agent, method: p.startsWith('/?') ? 'GET' : 'POST' }, (res) => (res.resume(), res.on('end', resolve)));
+    req.on('error', reject);
+    req.end(p.startsWith('/?') ? undefined : body);
+  });
   try {
     const pids = workerdPids();
     const results = {};
-    for (const n of [0, 2_000_000]) {
-      for (let i = 0; i < WARMUP; i++) await get(n);
+    for (const p of ['/?n=0', '/?n=2000000', '/post', '/object?id=']) {
+      // `/object` requests go to 20 objects in turn, all started by the warm-up (as a callback goes to
+      // its session's object, running since the pay).
+      let k = 0;
+      const path = () => (p.endsWith('id=') ? `${p}${k++ % 20}` : p);
+      for (let i = 0; i < WARMUP; i++) await send(path());
       const c0 = requestThreadsMs(pids);
       const holds = await traced(async () => {
-        for (let i = 0; i < N; i++) await get(n);
+        for (let i = 0; i < N; i++) await send(path());
       });
-      results[n] = { proc: (requestThreadsMs(pids) - c0) / N, ...split(holds, N) };
+      results[p] = { proc: (requestThreadsMs(pids) - c0) / N, ...split(holds, N) };
     }
-    const empty = results[0];
-    const busy = results[2_000_000];
+    const empty = results['/?n=0'];
+    const busy = results['/?n=2000000'];
     row('calibration: an empty JavaScript worker, its isolate per request', `${f(empty.request)} in ${empty.holds.toFixed(1)} turns (Miniflare's entry worker ${f(empty.entry)})`);
     row("calibration: a JavaScript loop's extra CPU, by the isolate's lock / by workerd's threads in /proc (10 ms ticks, traced)", `${f(busy.request - empty.request)} / ${f(busy.proc - empty.proc)}`);
+    row('floor in JavaScript: read a 1 KiB POST body and answer', `${f(results['/post'].request)} in ${results['/post'].holds.toFixed(1)} turns`);
+    const object = results['/object?id='];
+    row('floor in JavaScript: … and first hand it to a Durable Object over RPC that stores it', `${f(object.request)} in ${object.holds.toFixed(1)} turns (front worker ${f(object.front)})`);
   } finally {
     agent.destroy();
     await mf.dispose();
@@ -383,6 +413,35 @@ async function repeat() {
   }
 }
 
+/**
+ * Forged Alipay notifications (well formed, about 1 KiB, signed by no one): read, refused, logged,
+ * answered `fail` — what a flood of them costs; and, for builds that stop a callback before its
+ * verification, the cost up to that point without any setup.
+ */
+async function forged() {
+  await withStack('alipay_qr', async (stack) => {
+    const form = (i) => new URLSearchParams({
+      gmt_create: '2026-11-22 10:00:00', charset: 'utf-8', seller_email: 'merchant@example.com', subject: 'isolate',
+      sign: crypto.randomBytes(256).toString('base64'), buyer_id: '2088102177846880', invoice_amount: '68.00',
+      notify_id: crypto.randomBytes(16).toString('hex'), fund_bill_list: '[{"amount":"68.00","fundChannel":"ALIPAYACCOUNT"}]',
+      notify_type: 'trade_status_sync', trade_status: 'TRADE_SUCCESS', receipt_amount: '68.00', app_id: '2021000000000000',
+      buyer_pay_amount: '68.00', sign_type: 'RSA2', seller_id: '2088000000000000', gmt_payment: '2026-11-22 10:00:05',
+      notify_time: '2026-11-22 10:00:06', version: '1.0', out_trade_no: `FORGED${i}`, total_amount: '68.00',
+      trade_no: `2026112222001400000000${String(i).padStart(6, '0')}`, auth_app_id: '2021000000000000', point_amount: '0.00',
+    }).toString();
+    const send = (i) => new Promise((resolve, reject) => {
+      const r = http.request(`${stack.worker}/v1/notify/alipay`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } }, (res) => (res.resume(), res.on('end', resolve)));
+      r.on('error', reject);
+      r.end(form(i));
+    });
+    for (let i = 0; i < WARMUP; i++) await send(i);
+    const holds = await traced(async () => {
+      for (let i = 0; i < N; i++) await send(WARMUP + i);
+    });
+    row('callback alipay, forged (refused), isolate CPU per request', figure(split(holds, N)), '', null);
+  });
+}
+
 installProbes();
 try {
   console.log(`# bench/isolate.mjs, ${new Date().toISOString()}, ${N} requests per phase, workerd ${JSON.parse(readFileSync(path.join(ROOT, 'node_modules/workerd/package.json'), 'utf8')).version}`);
@@ -391,6 +450,7 @@ try {
   if (PHASES.has('pay')) await pay();
   if (PHASES.has('callback')) await callback();
   if (PHASES.has('repeat')) await repeat();
+  if (PHASES.has('forged')) await forged();
 } finally {
   removeProbes();
 }

@@ -3,7 +3,8 @@
 //   node bench/profile.mjs           (after cargo build -p sandbox and ./scripts/build-worker.sh)
 // Env: PROFILE_WHAT=pay|callback (default pay; callback = a fresh Alipay callback through to its
 // webhook), PROFILE_METHOD (default alipay_qr; callback needs alipay_qr), PROFILE_N (default 200),
-// PROFILE_LEDGER=off (no D1 binding). Needs `perf` (Debian: linux-perf) and permission to sample
+// PROFILE_LEDGER=off (no D1 binding), PROFILE_TOP=K (also the K leaf functions sampled most, outside
+// the kernel and the JIT code). Needs `perf` (Debian: linux-perf) and permission to sample
 // this user's processes (kernel.perf_event_paranoid ≤ 2).
 //
 // It starts the sandbox and a Miniflare running edge-worker/build/, prepares N sessions (and for
@@ -61,6 +62,7 @@ try {
   const script = spawnSync('perf', ['script', '-i', data, '-F', 'comm,ip,sym,dso'], { maxBuffer: 1 << 30, encoding: 'utf8' }).stdout;
   const counts = new Map();
   const syscalls = new Map();
+  const leaves = new Map();
   let total = 0;
   for (const sample of script.split('\n\n')) {
     const lines = sample.split('\n').filter((l) => l.trim());
@@ -74,6 +76,10 @@ try {
     const cat = compiler ? "V8's compiler threads (beside the request)" : category(frames);
     counts.set(cat, (counts.get(cat) ?? 0) + 1);
     total++;
+    if (!compiler && cat !== 'kernel' && cat !== 'the wasm and JavaScript (JIT code)') {
+      const leaf = frames[0].sym.replace(/\(.*$/, '');
+      leaves.set(leaf, (leaves.get(leaf) ?? 0) + 1);
+    }
     if (!compiler && cat === 'kernel') {
       const call = frames.find((f) => /^(__x64_sys_|__do_sys_|ksys_)/.test(f.sym))?.sym.replace(/^(__x64_sys_|__do_sys_|ksys_)/, '') ?? (frames.some((f) => /page_fault/.test(f.sym)) ? 'page faults' : 'other (interrupts, scheduling)');
       syscalls.set(call, (syscalls.get(call) ?? 0) + 1);
@@ -85,6 +91,11 @@ try {
   for (const [cat, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`| ${cat} | ${per(n)} | ${((100 * n) / total).toFixed(1)} % |`);
   console.log('\n| kernel time by system call | ms per request |\n|---|---:|');
   for (const [call, n] of [...syscalls].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`| ${call} | ${per(n)} |`);
+  const top = Number(process.env.PROFILE_TOP ?? 0);
+  if (top > 0) {
+    console.log('\n| leaf function (outside the kernel and the JIT code) | ms per request |\n|---|---:|');
+    for (const [leaf, n] of [...leaves].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${leaf.slice(0, 120)} | ${per(n)} |`);
+  }
 } finally {
   await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
