@@ -253,6 +253,58 @@ fn chain_to_configured_root_and_middle() {
     assert_eq!(refuse(&two_certs, &anchors(), now), Err(Error::Malformed { what: "signPubKeyCert" }));
 }
 
+/// The anchors remember the last signing certificate that passed: the same PEM text passes again
+/// without its chain being checked (only the message's own signature is), but only within the
+/// three validity periods, and nothing else about a message is taken on trust.
+#[test]
+fn a_certificate_that_passed_is_remembered_within_its_validity() {
+    use std::cell::Cell;
+    let now = fixture_now();
+    let keys_made = Cell::new(0);
+    let counting = |spki: &[u8]| {
+        keys_made.set(keys_made.get() + 1);
+        verifier_for(spki)
+    };
+    let anchors = anchors();
+    let body = signed_notify(LEAF_KEY, LEAF);
+    let parse = |body: &str, now: u64| block_on(parse_notify(body.as_bytes(), &anchors, counting, now)).map(|_| ());
+
+    assert_eq!(parse(&body, now), Ok(()));
+    assert_eq!(keys_made.replace(0), 3, "the middle's, the root's and the leaf's keys");
+    assert_eq!(parse(&body, now + 3600), Ok(()));
+    assert_eq!(keys_made.replace(0), 1, "the leaf's key alone: the chain is remembered");
+
+    // Outside any of the validity periods the remembered pass does not hold.
+    let (not_before, not_after) = cert(LEAF).validity();
+    assert_eq!(parse(&body, not_after + 1), Err(Error::UntrustedCertificate));
+    assert_eq!(parse(&body, not_before - 1), Err(Error::UntrustedCertificate));
+    let middle_until = cert(MIDDLE).validity().1;
+    let root_until = cert(ROOT).validity().1;
+    if middle_until.min(root_until) < not_after {
+        assert_eq!(parse(&body, middle_until.min(root_until) + 1), Err(Error::UntrustedCertificate));
+    }
+    assert_eq!(parse(&body, now), Ok(()));
+
+    // The remembered certificate does not vouch for a message it did not sign, or a tampered one.
+    assert_eq!(parse(&signed_notify(OTHER_KEY, LEAF), now), Err(Error::BadSignature));
+    assert_eq!(parse(&body.replace("txnAmt=8888", "txnAmt=8889"), now), Err(Error::BadSignature));
+    // Another certificate is checked in full, and a refused one is not remembered.
+    keys_made.set(0);
+    let self_signed = signed_notify(OTHER_KEY, OTHER_CERT);
+    assert_eq!(parse(&self_signed, now), Err(Error::UntrustedCertificate));
+    assert_eq!(parse(&self_signed, now), Err(Error::UntrustedCertificate));
+    assert_eq!(parse(&signed_notify(LEAF_KEY, LEAF_FROM_ROOT), now), Err(Error::UntrustedCertificate));
+    // The trusted one again: still the last that passed, so only its message's signature is checked.
+    keys_made.set(0);
+    assert_eq!(parse(&body, now), Ok(()));
+    assert_eq!(keys_made.get(), 1);
+    // A copy of the anchors starts with nothing remembered.
+    let copy = anchors.clone();
+    keys_made.set(0);
+    assert_eq!(block_on(parse_notify(body.as_bytes(), &copy, counting, now)).map(|_| ()), Ok(()));
+    assert_eq!(keys_made.get(), 3);
+}
+
 #[test]
 fn own_gateway_answer_round_trip() {
     let signer = RsaPrivateKey::from_text(LEAF_KEY, "k").unwrap();

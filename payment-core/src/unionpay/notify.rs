@@ -2,8 +2,8 @@
 //! to queries, cancellations and refunds (<https://open.unionpay.com/tjweb/acproduct/APIList?apiservId=448>).
 //!
 //! Both carry `signMethod=01`, `signPubKeyCert` (the signing certificate, PEM) and `signature`.
-//! The certificate is trusted only after [`TrustAnchors::verify_signing_cert`]; then the signature
-//! ([`super::sign`]) is checked with the certificate's key. The caller supplies `verifier_for`,
+//! The certificate is trusted only after [`TrustAnchors::verify_signing_cert`] (through
+//! [`TrustAnchors::trusted_leaf`]); then the signature ([`super::sign`]) is checked with the certificate's key. The caller supplies `verifier_for`,
 //! which turns an SPKI DER into an [`RsaVerifier`] (the worker imports it into WebCrypto; native
 //! code uses `RsaPublicKey::from_spki_der`).
 //!
@@ -14,7 +14,7 @@
 use super::model::{MerId, QueryId, RespCode, TxnType, UnionpayOrderId};
 use super::sign::{signature, verify_fields, SIGN_METHOD_RSA_SHA256};
 use super::request::VERSION;
-use super::trust::TrustAnchors;
+use super::trust::{only_certificate, TrustAnchors};
 use crate::beijing_time::BeijingTime;
 use crate::crypto::{RsaSigner, RsaVerifier};
 use crate::error::{Error, Result};
@@ -122,14 +122,10 @@ async fn verify_message<V: RsaVerifier>(
         return Err(Error::Malformed { what: "version" });
     }
     let cert_pem = get("signPubKeyCert").ok_or(Error::Malformed { what: "signPubKeyCert" })?;
-    let mut certs = Certificate::all_from_pem(cert_pem)?;
-    let leaf = match (certs.pop(), certs.is_empty()) {
-        (Some(leaf), true) => leaf,
-        _ => return Err(Error::Malformed { what: "signPubKeyCert" }),
+    let leaf = match trust {
+        Trust::Anchors(anchors, now) => anchors.trusted_leaf(cert_pem, verifier_for, now).await?,
+        Trust::Nobody => only_certificate(cert_pem)?,
     };
-    if let Trust::Anchors(anchors, now) = trust {
-        anchors.verify_signing_cert(&leaf, verifier_for, now).await?;
-    }
     let key = verifier_for(leaf.spki_der()).map_err(|_| Error::UntrustedCertificate)?;
     verify_fields(fields, &key).await
 }

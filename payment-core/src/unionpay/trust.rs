@@ -15,6 +15,8 @@
 //! the root is trusted: UnionPay's signing certificates always come from the middle CA, and pinning
 //! the middle narrows what the root's other subordinates could sign.
 
+use std::sync::Mutex;
+
 use der::asn1::ObjectIdentifier;
 use der::Decode as _;
 
@@ -33,17 +35,35 @@ pub const TEST_ENVIRONMENT_SIGNER: &str = "00040000:SIGN";
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 
 /// The configured root and middle certificates, and whose signing certificates to accept.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TrustAnchors {
     root: Certificate,
     middle: Certificate,
     signer: String,
+    /// The last `signPubKeyCert` that passed [`TrustAnchors::trusted_leaf`] (see there).
+    passed: Mutex<Option<Passed>>,
+}
+
+/// A signing certificate that passed, by its exact PEM text, with the times between which it
+/// passes (every check but the validity periods depends only on the certificates).
+#[derive(Debug, Clone)]
+struct Passed {
+    pem: String,
+    leaf: Certificate,
+    from: u64,
+    until: u64,
+}
+
+impl Clone for TrustAnchors {
+    fn clone(&self) -> Self {
+        Self::new(self.root.clone(), self.middle.clone(), self.signer.clone())
+    }
 }
 
 impl TrustAnchors {
     /// Anchors from parsed certificates; `signer` is normally [`UNIONPAY_SIGNER`].
     pub fn new(root: Certificate, middle: Certificate, signer: impl Into<String>) -> Self {
-        Self { root, middle, signer: signer.into() }
+        Self { root, middle, signer: signer.into(), passed: Mutex::new(None) }
     }
 
     /// Anchors from PEM texts (the first certificate of each).
@@ -77,6 +97,52 @@ impl TrustAnchors {
         }
         leaf.verify_issued_by(&self.middle, &verifier_for(self.middle.spki_der())?).await?;
         self.middle.verify_issued_by(&self.root, &verifier_for(self.root.spki_der())?).await
+    }
+
+    /// The one certificate of `cert_pem` (a message's `signPubKeyCert`) when it may sign UnionPay
+    /// messages at `now`: [`TrustAnchors::verify_signing_cert`], remembering the last certificate
+    /// that passed. UnionPay signs every message with the same certificate for years, and the
+    /// outcome for the same PEM text differs only by `now` against the three validity periods, so
+    /// the same text within them passes without being parsed and checked again (two RSA
+    /// verifications and an X.509 parse less per notification).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] `"signPubKeyCert"` when the text is not exactly one certificate;
+    /// [`Error::InvalidKey`] when it is unreadable; as [`TrustAnchors::verify_signing_cert`].
+    pub async fn trusted_leaf<V: RsaVerifier>(
+        &self,
+        cert_pem: &str,
+        verifier_for: &impl Fn(&[u8]) -> Result<V>,
+        now: u64,
+    ) -> Result<Certificate> {
+        let remembered = self.passed.lock().ok().and_then(|passed| passed.clone());
+        if let Some(passed) = remembered.filter(|p| p.pem == cert_pem) {
+            if passed.from <= now && now <= passed.until {
+                return Ok(passed.leaf);
+            }
+        }
+        let leaf = only_certificate(cert_pem)?;
+        self.verify_signing_cert(&leaf, verifier_for, now).await?;
+        let periods = [&leaf, &self.middle, &self.root].map(Certificate::validity);
+        let from = periods.iter().map(|(not_before, _)| *not_before).max().unwrap_or(u64::MAX);
+        let until = periods.iter().map(|(_, not_after)| *not_after).min().unwrap_or(0);
+        if let Ok(mut passed) = self.passed.lock() {
+            *passed = Some(Passed { pem: cert_pem.to_owned(), leaf: leaf.clone(), from, until });
+        }
+        Ok(leaf)
+    }
+}
+
+/// The one certificate of a `signPubKeyCert` PEM text.
+///
+/// # Errors
+/// [`Error::Malformed`] `"signPubKeyCert"` for no certificate or more than one; [`Error::InvalidKey`]
+/// for an unreadable one.
+pub fn only_certificate(cert_pem: &str) -> Result<Certificate> {
+    let mut certs = Certificate::all_from_pem(cert_pem)?;
+    match (certs.pop(), certs.is_empty()) {
+        (Some(leaf), true) => Ok(leaf),
+        _ => Err(Error::Malformed { what: "signPubKeyCert" }),
     }
 }
 
