@@ -24,8 +24,8 @@ export class SessionObject extends DurableObject {
     return this.#object.alarm(info);
   }
 
-  /** `[status, body]`: the object's answer to `method` `path` with `body` (a string or null). */
+  /** `[status, body]`: the object's answer to `method` `path` with `body` (a string, or none). */
   rpc(method, path, body) {
-    return this.#object.rpc(method, path, body ?? undefined);
+    return this.#object.rpc(method, path, body);
   }
 }

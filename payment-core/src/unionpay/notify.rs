@@ -3,9 +3,10 @@
 //!
 //! Both carry `signMethod=01`, `signPubKeyCert` (the signing certificate, PEM) and `signature`.
 //! The certificate is trusted only after [`TrustAnchors::verify_signing_cert`] (through
-//! [`TrustAnchors::trusted_leaf`]); then the signature ([`super::sign`]) is checked with the certificate's key. The caller supplies `verifier_for`,
-//! which turns an SPKI DER into an [`RsaVerifier`] (the worker imports it into WebCrypto; native
-//! code uses `RsaPublicKey::from_spki_der`).
+//! [`TrustAnchors::trusted_leaf`]); then the signature ([`super::sign`]) is checked with the
+//! certificate's key. The caller supplies `verifier_for`, which turns an SPKI DER into an
+//! [`RsaVerifier`] (the worker imports it into WebCrypto; native code uses
+//! `RsaPublicKey::from_spki_der`).
 //!
 //! Encodings differ: the back notification is `application/x-www-form-urlencoded` (values decoded
 //! once); the gateway's answers are raw `k=v&k=v` text whose values are *not* percent-encoded
