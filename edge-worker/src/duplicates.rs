@@ -84,10 +84,6 @@ pub(crate) fn session_of_refund(no: &str) -> Option<SessionId> {
     crate::providers::session_of(&OutTradeNo::new(format!("EP{}", no.get(2..)?)).ok()?)
 }
 
-fn now_ms() -> u64 {
-    crate::now_ms()
-}
-
 /// In the session's Durable Object, right after the transition that found the duplicates is
 /// stored: queues their refunds (once each) and makes sure the alarm comes at once.
 pub(crate) async fn queue_in_object(store: &Store, refunds: Vec<(PaymentSummary, Amount)>) -> Result<()> {
@@ -105,11 +101,11 @@ pub(crate) async fn queue_in_object(store: &Store, refunds: Vec<(PaymentSummary,
             continue;
         }
         entries.push(Entry::new("duplicate.refund_queued", Some(&payment.out_trade_no), Some(payment.method.as_str().to_owned())));
-        tasks.push(Task { out_refund_no, payment, amount, stage: Stage::Queued, tries: 0, next_at_ms: now_ms(), queued_at: crate::now() });
+        tasks.push(Task { out_refund_no, payment, amount, stage: Stage::Queued, tries: 0, next_at_ms: crate::now_ms(), queued_at: crate::now() });
     }
     store.put(KEY, &tasks).await?;
     audit::append(store, entries).await?;
-    store.alarm_by(now_ms()).await
+    store.alarm_by(crate::now_ms()).await
 }
 
 /// The alarm's share: submits the due refunds, then makes sure the alarm comes back for the ones
@@ -121,7 +117,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
         return Ok(());
     }
     let mut entries = Vec::new();
-    for task in tasks.iter_mut().filter(|t| t.stage == Stage::Queued && t.next_at_ms <= now_ms()) {
+    for task in tasks.iter_mut().filter(|t| t.stage == Stage::Queued && t.next_at_ms <= crate::now_ms()) {
         let order = RefundOrder {
             out_refund_no: &task.out_refund_no,
             payment: &task.payment,
@@ -142,7 +138,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
                 if task.tries >= TRIES || error == ProviderError::NotConfigured {
                     task.stage = Stage::Failed;
                 } else {
-                    task.next_at_ms = now_ms() + 10_000 * (1 << task.tries.min(10));
+                    task.next_at_ms = crate::now_ms() + 10_000 * (1 << task.tries.min(10));
                     continue;
                 }
             }
@@ -153,7 +149,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
     audit::append(store, entries).await?;
     if let Some(next) = tasks.iter().filter(|t| t.stage == Stage::Queued).map(|t| t.next_at_ms).min() {
         let existing = store.alarm().await?;
-        if existing.is_none_or(|at| at > next || at <= now_ms()) {
+        if existing.is_none_or(|at| at > next || at <= crate::now_ms()) {
             store.set_alarm_at(next).await?;
         }
     }

@@ -191,10 +191,6 @@ pub(crate) struct CloseTask {
     next_at_ms: u64,
 }
 
-fn now_ms() -> u64 {
-    crate::now_ms()
-}
-
 /// The attempts still waiting for payment.
 fn pending(record: &SessionRecord) -> Vec<Target> {
     record.session.attempts().iter().filter(|a| a.status == AttemptStatus::Pending).map(Target::of).collect()
@@ -257,7 +253,7 @@ pub(crate) async fn transition_notes(
     for (out_trade_no, method) in closes {
         let started_at = record.session.attempts().iter().find(|a| a.out_trade_no == out_trade_no).map_or(0, |a| a.started_at);
         entries.push(Entry::new("close.queued", Some(&out_trade_no), Some(method.as_str().to_owned())));
-        closing.push(CloseTask { target: Target { out_trade_no, method, started_at }, tries: 0, next_at_ms: now_ms() });
+        closing.push(CloseTask { target: Target { out_trade_no, method, started_at }, tries: 0, next_at_ms: crate::now_ms() });
     }
     Ok((entries, Some(closing)))
 }
@@ -325,7 +321,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
     let now = crate::now();
     let mut left = Vec::new();
     for mut task in closing {
-        if task.next_at_ms > now_ms() {
+        if task.next_at_ms > crate::now_ms() {
             left.push(task);
             continue;
         }
@@ -345,7 +341,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
                 task.tries += 1;
                 audit::append(store, vec![Entry::new("close.failed", Some(&no), Some(error_code(error).to_owned()))]).await?;
                 if task.tries < CLOSE_TRIES && error != ProviderError::NotConfigured {
-                    task.next_at_ms = now_ms() + 10_000 * (1 << task.tries.min(10));
+                    task.next_at_ms = crate::now_ms() + 10_000 * (1 << task.tries.min(10));
                     left.push(task);
                 }
             }
@@ -363,7 +359,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
         return Ok(());
     };
     let queried_at: u64 = store.get(QUERIED_AT).await?.unwrap_or(0);
-    if next_query_ms(&record, queried_at).is_some_and(|t| t <= now_ms()) {
+    if next_query_ms(&record, queried_at).is_some_and(|t| t <= crate::now_ms()) {
         record = query_pending(object, env, record, "alarm.query").await?;
     }
     schedule(&object.store, &record).await
@@ -373,7 +369,7 @@ pub(crate) async fn alarm_in_object(object: &SessionObject, env: &Env) -> Result
 /// what the providers say.
 async fn query_pending(object: &SessionObject, env: &Env, mut record: SessionRecord, kind: &str) -> Result<SessionRecord> {
     let store = &object.store;
-    store.put(QUERIED_AT, &now_ms()).await?;
+    store.put(QUERIED_AT, &crate::now_ms()).await?;
     audit::append(store, vec![Entry::new(kind, None, None)]).await?;
     for target in pending(&record) {
         let outcome = query(env, &target, crate::now()).await.map_err(|e| error_code(e).to_owned());
@@ -387,7 +383,7 @@ async fn query_pending(object: &SessionObject, env: &Env, mut record: SessionRec
 /// is set again from what the session needs, in case it was lost.
 pub(crate) async fn sweep_in_object(object: &SessionObject, env: &Env, record: SessionRecord) -> Result<SessionRecord> {
     let queried_at: u64 = object.store.get(QUERIED_AT).await?.unwrap_or(0);
-    let due = record.session.status() == Status::Processing && now_ms() >= queried_at.saturating_add(MIN_QUERY_INTERVAL_MS);
+    let due = record.session.status() == Status::Processing && crate::now_ms() >= queried_at.saturating_add(MIN_QUERY_INTERVAL_MS);
     let record = if due { query_pending(object, env, record, "sweep.query").await? } else { record };
     schedule(&object.store, &record).await?;
     Ok(record)
