@@ -81,12 +81,9 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// The configuration, read once per isolate.
-    pub(crate) fn cached(env: &Env) -> Self {
-        match crate::isolate_cache::get_or_make(0, || Some(Self::from_env(env))) {
-            Some(config) => Config::clone(&config),
-            None => Self::from_env(env),
-        }
+    /// The configuration, read once per isolate (and shared, not copied, by each request).
+    pub(crate) fn cached(env: &Env) -> std::rc::Rc<Self> {
+        crate::isolate_cache::get_or_make(0, || Some(Self::from_env(env))).unwrap_or_else(|| std::rc::Rc::new(Self::from_env(env)))
     }
 
     /// Reads the configuration from the worker's environment.

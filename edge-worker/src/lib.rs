@@ -32,13 +32,15 @@ use crate::error::ApiError;
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let config = Config::cached(&env);
     let origin = req.headers().get("Origin").ok().flatten();
-    let (method, path) = (req.method().to_string(), req.path());
+    // Read once: each read of the method is a call out of the wasm, each of the path a URL parse.
+    let (verb, path) = (req.method(), req.path());
+    let method = verb.to_string();
     let allowed = origin.as_deref().filter(|o| config.origin_allowed(o)).map(str::to_owned);
 
-    let response = if req.method() == worker::Method::Options {
+    let response = if verb == worker::Method::Options {
         cors::preflight(allowed.as_deref())
     } else {
-        route::dispatch(req, env, config).await
+        route::dispatch(req, &verb, &path, env, config).await
     };
     // A handler error must not leak its detail: answer with the stable internal error shape (and
     // log that it happened, without the error's text, which may quote a provider's URL).

@@ -12,7 +12,7 @@ use crate::{audit, health, ledger, notify, oauth, pay, providers, refunds, sessi
 /// session id of a `/v1/sessions/{id}…` path.
 #[derive(Debug)]
 pub(crate) struct RouteContext<D> {
-    pub(crate) data: D,
+    pub(crate) data: std::rc::Rc<D>,
     pub(crate) env: Env,
     id: Option<String>,
 }
@@ -94,9 +94,9 @@ fn resolve(method: &Method, path: &str) -> std::result::Result<(Endpoint, Option
     Err(if known_path { ApiError::MethodNotAllowed } else { ApiError::NotFound })
 }
 
-/// Runs the handler of `req`'s method and path.
-pub(crate) async fn dispatch(req: Request, env: Env, config: Config) -> Result<Response> {
-    let (endpoint, id) = match resolve(&req.method(), &req.path()) {
+/// Runs the handler of `req`'s method and path (`method` and `path`, as the caller read them).
+pub(crate) async fn dispatch(req: Request, method: &Method, path: &str, env: Env, config: std::rc::Rc<Config>) -> Result<Response> {
+    let (endpoint, id) = match resolve(method, path) {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };

@@ -78,15 +78,33 @@ impl RsaVerifier for RsaVerifyingKey {
     }
 }
 
+thread_local! {
+    /// The global `crypto` and its `subtle`, looked up once per isolate (each lookup is two or
+    /// three calls out of the wasm, and a request makes several WebCrypto calls).
+    static CRYPTO: RefCell<Option<(Crypto, SubtleCrypto)>> = const { RefCell::new(None) };
+}
+
+fn crypto_and_subtle() -> Result<(Crypto, SubtleCrypto)> {
+    CRYPTO.with(|cached| {
+        if let Some(found) = cached.borrow().as_ref() {
+            return Ok(found.clone());
+        }
+        let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+            .ok()
+            .and_then(|c| c.dyn_into::<Crypto>().ok())
+            .ok_or(Error::Crypto)?;
+        let found = (crypto.clone(), crypto.subtle());
+        *cached.borrow_mut() = Some(found.clone());
+        Ok(found)
+    })
+}
+
 fn crypto() -> Result<Crypto> {
-    Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
-        .ok()
-        .and_then(|c| c.dyn_into::<Crypto>().ok())
-        .ok_or(Error::Crypto)
+    Ok(crypto_and_subtle()?.0)
 }
 
 fn subtle() -> Result<SubtleCrypto> {
-    Ok(crypto()?.subtle())
+    Ok(crypto_and_subtle()?.1)
 }
 
 /// `N` cryptographically random bytes.
