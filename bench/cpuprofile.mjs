@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { freePort } from '../scripts/stack.mjs';
-import { diagnosisStack } from './lib.mjs';
+import { diagnosisStack, warmedUp } from './lib.mjs';
 
 const WHAT = process.env.CPUPROFILE_WHAT ?? 'callback';
 const METHOD = process.env.CPUPROFILE_METHOD ?? 'alipay_qr';
@@ -67,14 +67,7 @@ try {
       ws.send(JSON.stringify({ id, method, params }));
     });
 
-  for (let i = 0; i < 20; i++) await stack.pay(await stack.create());
-  const sessions = [];
-  for (let i = 0; i < N + 20; i++) sessions.push(await stack.create());
-  const orders = WHAT === 'callback' ? await stack.paid(sessions) : [];
-  const one = (i) => (WHAT === 'pay' ? stack.pay(sessions[i]) : stack.callbackToWebhook(sessions[i], orders[i]));
-  for (let i = 0; i < 20; i++) await one(i);
-  // The creations' and pays' alarms (ledger copies within a second) come before the samples.
-  await new Promise((r) => setTimeout(r, 2_500));
+  const one = await warmedUp(stack, WHAT, N);
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: INTERVAL });
   await send('Profiler.start');

@@ -203,3 +203,21 @@ export async function diagnosisStack({ name, method, scriptPath, modulesRoot, le
     throw e;
   }
 }
+
+/**
+ * Readies `stack` for a diagnosis of `n` requests of `what` (`pay`, or `callback`: a fresh
+ * callback through to its webhook): 20 pays warm the isolate up, `n + 20` sessions are created
+ * (for callbacks, paid at the sandbox with their callbacks dropped), the first 20 requests are
+ * made, and the creations' and pays' alarms (ledger copies within a second) are waited out.
+ * Returns `one(i)`, the request of session `i` (20 ≤ i < n + 20).
+ */
+export async function warmedUp(stack, what, n) {
+  for (let i = 0; i < 20; i++) await stack.pay(await stack.create());
+  const sessions = [];
+  for (let i = 0; i < n + 20; i++) sessions.push(await stack.create());
+  const orders = what === 'callback' ? await stack.paid(sessions) : [];
+  const one = (i) => (what === 'pay' ? stack.pay(sessions[i]) : stack.callbackToWebhook(sessions[i], orders[i]));
+  for (let i = 0; i < 20; i++) await one(i);
+  await new Promise((r) => setTimeout(r, 2_500));
+  return one;
+}

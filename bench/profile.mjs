@@ -19,7 +19,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { diagnosisStack } from './lib.mjs';
+import { diagnosisStack, warmedUp } from './lib.mjs';
 
 const WHAT = process.env.PROFILE_WHAT ?? 'pay';
 const METHOD = process.env.PROFILE_METHOD ?? 'alipay_qr';
@@ -43,14 +43,7 @@ let stack;
 try {
   stack = await diagnosisStack({ name: 'profile', method: METHOD, ledger: process.env.PROFILE_LEDGER !== 'off' });
   const pids = workerdPids().filter((p) => !before.has(p));
-  for (let i = 0; i < 20; i++) await stack.pay(await stack.create());
-  const sessions = [];
-  for (let i = 0; i < N + 20; i++) sessions.push(await stack.create());
-  const orders = WHAT === 'callback' ? await stack.paid(sessions) : [];
-  const one = (i) => (WHAT === 'pay' ? stack.pay(sessions[i]) : stack.callbackToWebhook(sessions[i], orders[i]));
-  for (let i = 0; i < 20; i++) await one(i);
-  // The creations' and pays' alarms (ledger copies within a second) come before the samples.
-  await new Promise((r) => setTimeout(r, 2_500));
+  const one = await warmedUp(stack, WHAT, N);
   const data = path.join(dir, 'perf.data');
   const perf = spawn('perf', ['record', '-F', String(HZ), '-g', '-o', data, '-p', pids.join(',')], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1_000));
