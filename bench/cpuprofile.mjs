@@ -1,8 +1,8 @@
 // Where the worker's own isolate spends its time, by function (a diagnosis beside bench/isolate.mjs,
 // which measures the totals; not part of the test command):
 //   node bench/cpuprofile.mjs      (after cargo build -p sandbox and ./scripts/build-worker.sh)
-// Env: CPUPROFILE_WHAT=pay|callback (default callback: a fresh Alipay callback through to its
-// webhook), CPUPROFILE_METHOD (default alipay_qr; callback needs alipay_qr), CPUPROFILE_N
+// Env: CPUPROFILE_WHAT=pay|callback (default callback: a fresh callback through to its
+// webhook), CPUPROFILE_METHOD (default alipay_qr; also wechat_native, unionpay_pc), CPUPROFILE_N
 // (default 200), CPUPROFILE_US (the sampling interval, default 50 µs), CPUPROFILE_TOP (default 40
 // rows), CPUPROFILE_SAVE=file.cpuprofile (the raw profile, for Chrome DevTools).
 //
@@ -29,7 +29,6 @@ const N = Number(process.env.CPUPROFILE_N ?? 200);
 const INTERVAL = Number(process.env.CPUPROFILE_US ?? 50);
 const TOP = Number(process.env.CPUPROFILE_TOP ?? 40);
 if (!['pay', 'callback'].includes(WHAT)) throw new Error('CPUPROFILE_WHAT must be pay or callback');
-if (WHAT === 'callback' && METHOD !== 'alipay_qr') throw new Error('CPUPROFILE_WHAT=callback profiles Alipay callbacks: CPUPROFILE_METHOD=alipay_qr');
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'edgepay-cpuprofile-'));
 process.env.TMPDIR = dir;
