@@ -209,7 +209,9 @@ export async function diagnosisStack({ name, method, scriptPath, modulesRoot, le
  * callback through to its webhook): 20 pays warm the isolate up, `n + 20` sessions are created
  * (for callbacks, paid at the sandbox with their callbacks dropped), the first 20 requests are
  * made, and the creations' and pays' alarms (ledger copies within a second) are waited out.
- * Returns `one(i)`, the request of session `i` (20 ≤ i < n + 20).
+ * Returns `one(i)`, the request of session `i` (20 ≤ i < n + 20). (Callbacks that come more
+ * than 10 s after their pay meet the worker's own provider query, which the pay's alarm makes
+ * then: a long run of callbacks holds some of those queries too.)
  */
 export async function warmedUp(stack, what, n) {
   for (let i = 0; i < 20; i++) await stack.pay(await stack.create());
