@@ -66,7 +66,7 @@ pub(crate) struct ProviderStatus {
 const CORE_SETTINGS: [&str; 2] = ["MERCHANT_API_KEY", "SESSION_SECRET"];
 
 /// The worker's configuration. Secrets are wrapped the moment they are read.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Config {
     allowed_origins: Vec<String>,
     /// The merchant backend's bearer token for `POST /v1/sessions`.
