@@ -6,12 +6,13 @@
 // Env: ISOLATE_N (default 100 requests per phase), ISOLATE_PHASES (default
 // calibrate,poll,pay,callback; `repeat` is repeated callbacks alone, without waiting for webhooks,
 // for comparing builds that stop a callback early; `forged` is forged Alipay notifications, which
-// need no setup), EDGEPAY_NATIVE_PROFILE=release for the
+// need no setup; `entries`: what the Rust floor's entry costs, by the layers it goes through), EDGEPAY_NATIVE_PROFILE=release for the
 // optimized sandbox,
 // ISOLATE_SAVE=file to keep the raw traces (appended), ISOLATE_METHODS (default
 // alipay_qr,wechat_native,unionpay_pc), ISOLATE_BUILD=dir (another build of the worker than
 // edge-worker/build/, for comparing), ISOLATE_WARMUP (default 20), ISOLATE_REPEAT_WARMUP (default 0:
-// repeated callbacks before the counted ones).
+// repeated callbacks before the counted ones), ISOLATE_FLOOR_RS=dir (another build of
+// bench/floor-worker for the Rust floor rows).
 //
 // How: workerd runs a worker's JavaScript and WebAssembly only while it holds that worker's
 // isolate lock (`workerd::Worker::Lock`, taken for every turn of a request, a Durable Object call,
@@ -37,8 +38,9 @@
 // /proc, and an empty JavaScript worker's holds. A budget is judged on the mean per request.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import { freePort } from '../scripts/stack.mjs';
@@ -280,7 +282,111 @@ async function calibrate() {
   } }`;
   const port = await freePort();
   const mf = new Miniflare({ host: '127.0.0.1', port, modules: true, script: SCRIPT, compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' } });
-  await mf.ready;
+  let results;
+  try {
+    await mf.ready;
+    results = await floorPaths(port, ['/?n=0', '/?n=2000000', '/post', '/object?id=']);
+  } finally {
+    await mf.dispose();
+  }
+  const empty = results['/?n=0'];
+  const busy = results['/?n=2000000'];
+  row('calibration: an empty JavaScript worker, its isolate per request', `${f(empty.request)} in ${empty.holds.toFixed(1)} turns (Miniflare's entry worker ${f(empty.entry)})`);
+  row("calibration: a JavaScript loop's extra CPU, by the isolate's lock / by workerd's threads in /proc (10 ms ticks, traced)", `${f(busy.request - empty.request)} / ${f(busy.proc - empty.proc)}`);
+  row('floor in JavaScript: read a 1 KiB POST body and answer', `${f(results['/post'].request)} in ${results['/post'].holds.toFixed(1)} turns`);
+  const object = results['/object?id='];
+  row('floor in JavaScript: … and first hand it to a Durable Object over RPC that stores it', `${f(object.request)} in ${object.holds.toFixed(1)} turns (front worker ${f(object.front)})`);
+
+  // The same two floors written in Rust with the `worker` crate and wasm-bindgen, as edge-worker
+  // is (bench/floor-worker, built by scripts/bench.sh): what the language and its glue cost before
+  // any of edgepay's own work.
+  const floorRs = process.env.ISOLATE_FLOOR_RS ? path.resolve(process.env.ISOLATE_FLOOR_RS) : path.join(ROOT, 'bench/floor-worker/build');
+  if (!existsSync(path.join(floorRs, 'glue.mjs'))) {
+    console.error('note: bench/floor-worker/build is not built (scripts/bench.sh builds it): no Rust floor rows');
+    return;
+  }
+  const rsPort = await freePort();
+  const rs = new Miniflare({
+    host: '127.0.0.1', port: rsPort, modules: true, scriptPath: path.join(floorRs, 'index.js'), modulesRoot: floorRs,
+    modulesRules: [{ type: 'ESModule', include: ['**/*.mjs', '**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' },
+  });
+  try {
+    await rs.ready;
+    const rust = await floorPaths(rsPort, ['/post', '/rpc?id=']);
+    row('floor in Rust (`worker` crate, bench/floor-worker): read a 1 KiB POST body and answer', `${f(rust['/post'].request)} in ${rust['/post'].holds.toFixed(1)} turns`);
+    const rpc = rust['/rpc?id='];
+    row('floor in Rust: … and first hand it to a Durable Object over RPC that parses and stores it', `${f(rpc.request)} in ${rpc.holds.toFixed(1)} turns (front worker ${f(rpc.front)})`);
+  } finally {
+    await rs.dispose();
+  }
+}
+
+/**
+ * Where the Rust floor's entry costs go: the same `POST /post` (read 1 KiB, answer) through four
+ * entry modules over the same build of bench/floor-worker — the `worker` crate's `#[event(fetch)]`
+ * (a `WorkerEntrypoint` class, edge-worker's entry); a plain `{ fetch }` calling an export of the
+ * wasm that converts to and from the crate's `Request` and `Response` (`crate_post`); one that
+ * reads and answers with `web_sys` types only (`raw_post`); JavaScript reading the body and
+ * building the answer around a synchronous call into the wasm (`sync_post`).
+ */
+async function entries() {
+  const floorRs = process.env.ISOLATE_FLOOR_RS ? path.resolve(process.env.ISOLATE_FLOOR_RS) : path.join(ROOT, 'bench/floor-worker/build');
+  if (!existsSync(path.join(floorRs, 'glue.mjs'))) throw new Error('bench/floor-worker/build is not built (scripts/bench.sh builds it)');
+  const entry = readFileSync(path.join(ROOT, 'bench/floor-worker/js/entry.mjs'), 'utf8');
+  const variants = {
+    'the `worker` crate\'s `#[event(fetch)]` (edge-worker\'s entry)': entry,
+    'plain `{ fetch }` → a wasm export with the crate\'s `Request`/`Response`': entry.replace('export default worker;', 'const post = worker.prototype.crate_post;\nexport default { fetch(request) { return post(request); } };'),
+    'plain `{ fetch }` → a wasm export with `web_sys` types only': entry.replace('export default worker;', 'const post = worker.prototype.raw_post;\nexport default { fetch(request) { return post(request); } };'),
+    'as the last, reading the request\'s `cf` too': entry.replace('export default worker;', 'const post = worker.prototype.cf_post;\nexport default { fetch(request) { return post(request); } };'),
+    '`web_sys` request, the crate\'s `Response`': entry.replace('export default worker;', 'const post = worker.prototype.answer_post;\nexport default { fetch(request) { return post(request); } };'),
+    'JavaScript reads and answers; one synchronous call into the wasm': entry.replace('export default worker;', 'const post = worker.prototype.sync_post;\nexport default { async fetch(request) { return new Response(post(new Uint8Array(await request.arrayBuffer()))); } };'),
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edgepay-entries-'));
+  try {
+    for (const [label, source] of Object.entries(variants)) {
+      if (!source.includes('export default')) throw new Error('bench/floor-worker/js/entry.mjs is not shaped as this phase expects');
+      const build = mkdtempSync(path.join(dir, 'v-'));
+      cpSync(floorRs, build, { recursive: true });
+      writeFileSync(path.join(build, 'index.js'), source);
+      const port = await freePort();
+      const mf = new Miniflare({
+        host: '127.0.0.1', port, modules: true, scriptPath: path.join(build, 'index.js'), modulesRoot: build,
+        modulesRules: [{ type: 'ESModule', include: ['**/*.mjs', '**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
+        compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' },
+      });
+      try {
+        await mf.ready;
+        const r = (await floorPaths(port, ['/post']))['/post'];
+        row(`Rust floor's entry, read a 1 KiB POST body and answer: ${label}`, `${f(r.request)} (median ${f(r.median)}) in ${r.holds.toFixed(1)} turns`);
+      } finally {
+        await mf.dispose();
+      }
+    }
+    // What one call out of the wasm and one await of a JavaScript promise cost here (the worker
+    // crate's entry, as edge-worker's; the difference to the plain POST over the count).
+    const port = await freePort();
+    const mf = new Miniflare({
+      host: '127.0.0.1', port, modules: true, scriptPath: path.join(floorRs, 'index.js'), modulesRoot: floorRs,
+      modulesRules: [{ type: 'ESModule', include: ['**/*.mjs', '**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
+      compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' },
+    });
+    try {
+      await mf.ready;
+      const r = await floorPaths(port, ['/price', '/price?calls=100', '/price?awaits=20']);
+      const base = r['/price'].request;
+      row('price of one call out of the wasm (`js_sys::Date::now`, 100 per request)', `${(((r['/price?calls=100'].request - base) / 100) * 1000).toFixed(1)} µs`);
+      row('price of one await of a resolved JavaScript promise (`JsFuture`, 20 per request)', `${(((r['/price?awaits=20'].request - base) / 20) * 1000).toFixed(1)} µs`);
+    } finally {
+      await mf.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The isolate's CPU per request of each of `paths` (GET for `/?…`, else a 1 KiB POST) on the worker at `port`. */
+async function floorPaths(port, paths) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const body = 'x'.repeat(1024); // an Alipay notification is about 1 KiB
   const send = (p) => new Promise((resolve, reject) => {
@@ -291,28 +397,21 @@ async function calibrate() {
   try {
     const pids = workerdPids();
     const results = {};
-    for (const p of ['/?n=0', '/?n=2000000', '/post', '/object?id=']) {
-      // `/object` requests go to 20 objects in turn, all started by the warm-up (as a callback goes to
-      // its session's object, running since the pay).
+    for (const p of paths) {
+      // Paths ending in `id=` go to 20 objects in turn, all started by the warm-up (as a callback
+      // goes to its session's object, running since the pay).
       let k = 0;
-      const path = () => (p.endsWith('id=') ? `${p}${k++ % 20}` : p);
-      for (let i = 0; i < WARMUP; i++) await send(path());
+      const next = () => (p.endsWith('id=') ? `${p}${k++ % 20}` : p);
+      for (let i = 0; i < WARMUP; i++) await send(next());
       const c0 = requestThreadsMs(pids);
       const holds = await traced(async () => {
-        for (let i = 0; i < N; i++) await send(path());
+        for (let i = 0; i < N; i++) await send(next());
       });
       results[p] = { proc: (requestThreadsMs(pids) - c0) / N, ...split(holds, N) };
     }
-    const empty = results['/?n=0'];
-    const busy = results['/?n=2000000'];
-    row('calibration: an empty JavaScript worker, its isolate per request', `${f(empty.request)} in ${empty.holds.toFixed(1)} turns (Miniflare's entry worker ${f(empty.entry)})`);
-    row("calibration: a JavaScript loop's extra CPU, by the isolate's lock / by workerd's threads in /proc (10 ms ticks, traced)", `${f(busy.request - empty.request)} / ${f(busy.proc - empty.proc)}`);
-    row('floor in JavaScript: read a 1 KiB POST body and answer', `${f(results['/post'].request)} in ${results['/post'].holds.toFixed(1)} turns`);
-    const object = results['/object?id='];
-    row('floor in JavaScript: … and first hand it to a Durable Object over RPC that stores it', `${f(object.request)} in ${object.holds.toFixed(1)} turns (front worker ${f(object.front)})`);
+    return results;
   } finally {
     agent.destroy();
-    await mf.dispose();
   }
 }
 
@@ -451,6 +550,7 @@ try {
   if (PHASES.has('callback')) await callback();
   if (PHASES.has('repeat')) await repeat();
   if (PHASES.has('forged')) await forged();
+  if (PHASES.has('entries')) await entries();
 } finally {
   removeProbes();
 }

@@ -9,7 +9,7 @@ import { COMPATIBILITY_DATE } from './lib.mjs';
 
 const SCRIPT = `
 const data = new TextEncoder().encode('x'.repeat(500));
-let rsa, hmac;
+let rsa, rsaPublic, rsaSignature, hmac, aes, sealed;
 export default {
   async fetch(request) {
     const url = new URL(request.url);
@@ -18,6 +18,10 @@ export default {
     if (!rsa) {
       const pair = await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify']);
       rsa = pair.privateKey;
+      rsaPublic = pair.publicKey;
+      rsaSignature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', rsa, data);
+      aes = await crypto.subtle.importKey('raw', new Uint8Array(32), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+      sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv: new Uint8Array(12) }, aes, data);
       hmac = await crypto.subtle.importKey('raw', new Uint8Array(32), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     }
     let sink = 0;
@@ -28,6 +32,8 @@ export default {
         case 'response': sink += new Response('{"a":1}', { status: 200 }).status; break;
         case 'response-bytes-headers': { const h = new Headers(); h.set('content-type', 'application/json'); sink += new Response(new Uint8Array(100), { status: 200, headers: h }).status; break; }
         case 'rsa-sign': await crypto.subtle.sign('RSASSA-PKCS1-v1_5', rsa, data); break;
+        case 'rsa-verify': sink += (await crypto.subtle.verify('RSASSA-PKCS1-v1_5', rsaPublic, rsaSignature, data)) ? 1 : 0; break;
+        case 'aes-gcm-decrypt': sink += (await crypto.subtle.decrypt({ name: 'AES-GCM', iv: new Uint8Array(12) }, aes, sealed)).byteLength; break;
         case 'hmac-sign': await crypto.subtle.sign('HMAC', hmac, data); break;
         case 'random-16': crypto.getRandomValues(new Uint8Array(16)); break;
         case 'console-log': console.log('{"level":"info","event":"callback","status":200}'); break;
@@ -39,7 +45,7 @@ export default {
   },
 };`;
 
-const CALLS = { 'abort-timeout': 2000, headers: 2000, response: 2000, 'response-bytes-headers': 2000, 'rsa-sign': 100, 'hmac-sign': 500, 'random-16': 2000, 'console-log': 2000, 'date-now': 2000 };
+const CALLS = { 'abort-timeout': 2000, headers: 2000, response: 2000, 'response-bytes-headers': 2000, 'rsa-sign': 100, 'rsa-verify': 500, 'aes-gcm-decrypt': 500, 'hmac-sign': 500, 'random-16': 2000, 'console-log': 2000, 'date-now': 2000 };
 const mf = new Miniflare({ modules: true, script: SCRIPT, compatibilityDate: COMPATIBILITY_DATE, host: '127.0.0.1', port: 0, handleRuntimeStdio: (stdout, stderr) => (stdout.resume(), stderr.resume()) });
 try {
   const url = await mf.ready;

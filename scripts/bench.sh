@@ -23,6 +23,10 @@ cargo build --quiet --release -p sandbox -p demo-site
   cat "$EDGEPAY_STATE/floor-worker-build.log" >&2
   exit 1
 }
+# Its entry module, as edge-worker's (scripts/build-worker.sh): the object's class extends
+# DurableObject, for its RPC method.
+mv bench/floor-worker/build/index.js bench/floor-worker/build/glue.mjs
+cp bench/floor-worker/js/entry.mjs bench/floor-worker/build/index.js
 export EDGEPAY_NATIVE_PROFILE=release
 echo "# $(date -u +%Y-%m-%d), $(nproc) cores, $(/usr/bin/chromium --version 2>/dev/null), node $(node --version)"
 echo "## widget"
