@@ -15,10 +15,11 @@
 
 use payment_core::ids::{OutTradeNo, SessionId};
 use serde::{Deserialize, Serialize};
-use worker::{Method, Request, Response, Result};
+use worker::{Method, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::route::RouteContext;
 use crate::sessions::call_object;
 use crate::stored::Store;
@@ -110,7 +111,7 @@ pub(crate) async fn read(store: &Store) -> Result<Vec<Entry>> {
 
 /// `GET /v1/sessions/{id}/events`: the session's audit trail, for the merchant's backend, with
 /// the time of the session's next alarm (`alarm_at`, Unix milliseconds, or `null`).
-pub(crate) async fn events(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn events(req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
         return e.into_response();
     }

@@ -1,12 +1,13 @@
 //! `GET /v1/health`: version, which providers are configured, and whether the ledger is.
 
-use worker::{Request, Response, Result};
+use worker::{Response, Result};
 
 use crate::config::{Config, ProviderStatus};
+use crate::incoming::Incoming;
 use crate::route::RouteContext;
 
 /// Reports the worker's version and, per provider, whether it is configured and which settings are missing.
-pub(crate) fn get(_req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) fn get(_req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     let statuses = |list: &[(&'static str, ProviderStatus)]| {
         list.iter()
             .map(|(name, status)| Ok(((*name).to_owned(), serde_json::to_value(status)?)))

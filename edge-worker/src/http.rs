@@ -86,7 +86,7 @@ impl Reply {
 /// A request's body as JSON, parsed inside the wasm. (`worker::Request::json` has JavaScript parse
 /// it, then converts the object into Rust one field at a time, a call across for each: about 150
 /// calls per `pay` between the worker's body and the object's op.)
-pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(req: &mut worker::Request) -> worker::Result<T> {
+pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(req: &mut crate::incoming::Incoming) -> worker::Result<T> {
     Ok(serde_json::from_slice(&req.bytes().await?)?)
 }
 

@@ -20,10 +20,11 @@ use payment_core::ids::SessionId;
 use payment_core::session::{Command, Session};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Env, Request, Response, Result};
+use worker::{D1Database, Env, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::route::RouteContext;
 use crate::stored::Store;
 
@@ -221,7 +222,7 @@ struct Listed {
 }
 
 /// `GET /v1/ledger`.
-pub(crate) async fn list(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn list(req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
         return e.into_response();
     }

@@ -4,9 +4,10 @@
 //! failed here is sent again.
 
 use payment_core::event::ProviderTransactionId;
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Method, Response, Result};
 
 use crate::config::Config;
+use crate::incoming::Incoming;
 use crate::providers::{alipay, refund, session_of, unionpay, wechatpay};
 use crate::route::RouteContext;
 use crate::sessions::call_object;
@@ -20,7 +21,7 @@ fn alipay_answer(ok: bool) -> Result<Response> {
 }
 
 /// `POST /v1/notify/alipay`.
-pub(crate) async fn alipay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn alipay(mut req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     // A declared length over the limit is refused before reading anything.
     let declared = req.headers().get("Content-Length")?.and_then(|l| l.trim().parse::<usize>().ok());
     if declared.is_some_and(|l| l > MAX_BODY) {
@@ -70,7 +71,7 @@ fn unionpay_answer(ok: bool) -> Result<Response> {
 }
 
 /// `POST /v1/notify/unionpay`: the back notification of a consumption.
-pub(crate) async fn unionpay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn unionpay(mut req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     // A declared length over the limit is refused before reading anything.
     let declared = req.headers().get("Content-Length")?.and_then(|l| l.trim().parse::<usize>().ok());
     if declared.is_some_and(|l| l > MAX_BODY) {
@@ -119,7 +120,7 @@ fn wechatpay_answer(refusal: Option<(u16, &'static str)>) -> Result<Response> {
 
 /// `POST /v1/notify/wechatpay`: verify over the raw body → decrypt → parse (payment-core), then
 /// mchid and appid, then the payment is recorded by the session's Durable Object.
-pub(crate) async fn wechatpay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn wechatpay(mut req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     const TOO_LARGE: Option<(u16, &str)> = Some((413, "The body is too large."));
     let declared = req.headers().get("Content-Length")?.and_then(|l| l.trim().parse::<usize>().ok());
     if declared.is_some_and(|l| l > MAX_BODY) {

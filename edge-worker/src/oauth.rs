@@ -18,10 +18,11 @@ use payment_core::ids::{AppId, SessionId};
 use payment_core::wechatpay::canonical::encode_component;
 use payment_core::wechatpay::model::OpenId;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Method, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::providers::{public_url, setting, Attempt, ProviderError};
 use crate::route::RouteContext;
 use crate::session_object::SessionRecord;
@@ -287,7 +288,7 @@ fn found(location: &str) -> Result<Response> {
 }
 
 /// `GET /v1/wechat/oauth/callback?code&state`: WeChat sends the shopper back here.
-pub(crate) async fn callback(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn callback(req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     let url = req.url()?;
     let query = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty());
     let (Some(code), Some(state)) = (query("code"), query("state")) else {

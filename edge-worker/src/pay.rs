@@ -11,10 +11,11 @@ use payment_core::ids::{OutTradeNo, SessionId};
 use payment_core::method::{check_allowed, PaymentMethod};
 use payment_core::session::Command;
 use serde::{Deserialize, Serialize};
-use worker::{Method, Request, Response, Result};
+use worker::{Method, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::providers::{attempt_number, create_order, Attempt, ProviderError};
 use crate::route::RouteContext;
 use crate::session_object::{SessionObject, SessionRecord};
@@ -31,7 +32,7 @@ struct PayRequest {
 
 /// The shopper's IP address: `CF-Connecting-IP` (set by Cloudflare's edge), else the first address
 /// of `X-Forwarded-For` (local runs behind a proxy).
-fn client_ip(req: &Request) -> Option<std::net::IpAddr> {
+fn client_ip(req: &Incoming) -> Option<std::net::IpAddr> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     if let Some(ip) = header("CF-Connecting-IP") {
         return ip.trim().parse().ok();
@@ -69,7 +70,7 @@ pub(crate) struct OauthBegun {
 }
 
 /// The handler.
-pub(crate) async fn pay(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn pay(mut req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
         return ApiError::SessionNotFound.into_response();
     };

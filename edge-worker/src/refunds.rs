@@ -13,10 +13,11 @@ use payment_core::money::Amount;
 use payment_core::session::{Attempt as CoreAttempt, Command, RefundStatus, Status};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Method, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::providers::ProviderError;
 use crate::providers::refund::{refund_number, submit, RefundOrder, Submitted};
 use crate::route::RouteContext;
@@ -195,7 +196,7 @@ async fn submit_pending(env: &Env, record: &SessionRecord, entry: &RefundRequest
 }
 
 /// `POST /v1/refunds`.
-pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn create(mut req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
         return e.into_response();
     }

@@ -2,10 +2,11 @@
 //! (the `worker` crate's `Router` inserted every route into a fresh matcher on each request:
 //! 0.05–0.1 ms of a request's CPU, see BENCHMARKS.md).
 
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Method, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::{audit, health, ledger, notify, oauth, pay, providers, refunds, sessions};
 
 /// What a handler gets besides the request: the environment, the configuration (`data`) and the
@@ -95,7 +96,7 @@ fn resolve(method: &Method, path: &str) -> std::result::Result<(Endpoint, Option
 }
 
 /// Runs the handler of `req`'s method and path (`method` and `path`, as the caller read them).
-pub(crate) async fn dispatch(req: Request, method: &Method, path: &str, env: Env, config: std::rc::Rc<Config>) -> Result<Response> {
+pub(crate) async fn dispatch(req: Incoming, method: &Method, path: &str, env: Env, config: std::rc::Rc<Config>) -> Result<Response> {
     let (endpoint, id) = match resolve(method, path) {
         Ok(found) => found,
         Err(error) => return error.into_response(),

@@ -13,10 +13,11 @@ use payment_core::session::{check_client_secret, derive_client_secret, NewSessio
 use payment_core::wechatpay::model::OpenId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Method, Response, Result};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::incoming::Incoming;
 use crate::route::RouteContext;
 use crate::session_object::SessionRecord;
 use crate::webcrypto::{random_bytes, HmacKey};
@@ -130,7 +131,7 @@ fn validate(body: CreateSession) -> std::result::Result<Validated, ApiError> {
 }
 
 /// The bearer token of `Authorization`.
-pub(crate) fn bearer(req: &Request) -> Option<String> {
+pub(crate) fn bearer(req: &Incoming) -> Option<String> {
     req.headers().get("Authorization").ok().flatten()?.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
@@ -146,7 +147,7 @@ pub(crate) async fn call_object(env: &Env, id: &SessionId, method: Method, path:
 }
 
 /// `POST /v1/sessions`: the merchant backend creates a checkout session.
-pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn create(mut req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     let config = &ctx.data;
     let (Some(api_key), Some(session_secret)) = (&config.merchant_api_key, &config.session_secret) else {
         return ApiError::NotConfigured.into_response();
@@ -252,7 +253,7 @@ pub(crate) async fn create(mut req: Request, ctx: RouteContext<Config>) -> Resul
 }
 
 /// Where the caller is: its User-Agent and the hints the widget sends in `X-Edgepay-Hints`.
-pub(crate) fn detect_caller(req: &Request) -> payment_core::environment::Detected {
+pub(crate) fn detect_caller(req: &Incoming) -> payment_core::environment::Detected {
     let user_agent = req.headers().get("User-Agent").ok().flatten().unwrap_or_default();
     let hints: ClientHints = req
         .headers()
@@ -265,7 +266,7 @@ pub(crate) fn detect_caller(req: &Request) -> payment_core::environment::Detecte
 }
 
 /// Checks the merchant API key presented by `req` (in constant time).
-pub(crate) fn authorize_merchant(req: &Request, config: &Config) -> std::result::Result<(), ApiError> {
+pub(crate) fn authorize_merchant(req: &Incoming, config: &Config) -> std::result::Result<(), ApiError> {
     let Some(api_key) = &config.merchant_api_key else {
         return Err(ApiError::NotConfigured);
     };
@@ -278,7 +279,7 @@ pub(crate) fn authorize_merchant(req: &Request, config: &Config) -> std::result:
 }
 
 /// Checks the client secret of session `id` presented by `req`.
-pub(crate) async fn authorize_widget(req: &Request, config: &Config, id: &SessionId) -> std::result::Result<(), ApiError> {
+pub(crate) async fn authorize_widget(req: &Incoming, config: &Config, id: &SessionId) -> std::result::Result<(), ApiError> {
     let Some(session_secret) = &config.session_secret else {
         return Err(ApiError::NotConfigured);
     };
@@ -289,7 +290,7 @@ pub(crate) async fn authorize_widget(req: &Request, config: &Config, id: &Sessio
 
 /// `GET /v1/sessions/{id}`: the widget reads the session with its client secret, and learns which
 /// methods work where the shopper is (from the User-Agent and the `X-Edgepay-Hints` header).
-pub(crate) async fn get(req: Request, ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) async fn get(req: Incoming, ctx: RouteContext<Config>) -> Result<Response> {
     let Some(id) = ctx.param("id").and_then(|id| SessionId::new(id.as_str()).ok()) else {
         return ApiError::SessionNotFound.into_response();
     };

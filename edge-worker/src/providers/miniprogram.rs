@@ -52,7 +52,7 @@ struct PayRequest {
 /// the session's hand-off attempt for its payer. Answers `{"type": "jsapi", "params": {appId,
 /// timeStamp, nonceStr, package, signType, paySign}}`; the payment's callback then reaches the
 /// session like any other.
-pub(crate) async fn pay(mut req: worker::Request, ctx: crate::route::RouteContext<crate::config::Config>) -> worker::Result<worker::Response> {
+pub(crate) async fn pay(mut req: crate::incoming::Incoming, ctx: crate::route::RouteContext<crate::config::Config>) -> worker::Result<worker::Response> {
     use crate::error::ApiError;
     if let Err(e) = crate::sessions::authorize_merchant(&req, &ctx.data) {
         return e.into_response();

@@ -10,10 +10,11 @@ use payment_core::unionpay::{
     UNIONPAY_SIGNER,
 };
 use payment_core::x509::Certificate;
-use worker::{Env, Request, Response, Result};
+use worker::{Env, Response, Result};
 
 use super::{public_url, setting, Attempt, NextAction, ProviderError};
 use crate::config::Config;
+use crate::incoming::Incoming;
 use crate::route::RouteContext;
 use crate::webcrypto::{RsaSigningKey, RsaVerifyingKey};
 
@@ -125,7 +126,7 @@ const RETURN_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta cha
 <p>请返回商户页面查看订单状态。Please return to the shop to see your order's status.</p></body></html>\n";
 
 /// `GET`/`POST /v1/unionpay/return`.
-pub(crate) fn return_page(_req: Request, _ctx: RouteContext<Config>) -> Result<Response> {
+pub(crate) fn return_page(_req: Incoming, _ctx: RouteContext<Config>) -> Result<Response> {
     let mut response = Response::from_html(RETURN_PAGE)?;
     let headers = response.headers_mut();
     headers.set("Cache-Control", "no-store")?;
