@@ -81,6 +81,20 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         for _ in 0..count("awaits") {
             JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await?;
         }
+        // Work inside the wasm: a SHA-256 of 2 KiB (a UnionPay notification's signed text), a
+        // parse and a serialization of a 2 KiB JSON object (a session's stored record).
+        let text = "x".repeat(2048);
+        for _ in 0..count("sha") {
+            use sha2::Digest as _;
+            sum += f64::from(sha2::Sha256::digest(text.as_bytes())[0]);
+        }
+        let record = serde_json::json!({ "session": { "id": "cs_0123456789abcdef01234567", "amount": 6800, "status": "processing",
+            "attempts": [{ "out_trade_no": "EP0123456789ABCDEF01234567ABCDEF", "method": "alipay_qr", "started_at": 1_795_000_000 }] },
+            "description": "x".repeat(1600), "methods": ["alipay_qr", "wechat_native"], "request_hash": "0".repeat(64) }).to_string();
+        for _ in 0..count("json") {
+            let value: serde_json::Value = serde_json::from_str(&record)?;
+            sum += value.to_string().len() as f64;
+        }
         return Response::ok(if sum >= 0.0 { "success" } else { "fail" });
     }
     if path == "/object" {
