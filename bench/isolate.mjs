@@ -373,10 +373,11 @@ async function entries() {
     });
     try {
       await mf.ready;
-      const r = await floorPaths(port, ['/price', '/price?calls=100', '/price?awaits=20', '/price?sha=20', '/price?json=20']);
+      const r = await floorPaths(port, ['/price', '/price?calls=100', '/price?awaits=20', '/price?sha=20', '/price?json=20', '/price?logs=1', '/price?logs=20']);
       const base = r['/price'].request;
       row('price of one call out of the wasm (`js_sys::Date::now`, 100 per request)', `${(((r['/price?calls=100'].request - base) / 100) * 1000).toFixed(1)} µs`);
       row('price of one await of a resolved JavaScript promise (`JsFuture`, 20 per request)', `${(((r['/price?awaits=20'].request - base) / 20) * 1000).toFixed(1)} µs`);
+      row('price of a log line (`console.log` of one JSON line, one per request / the next 19 each)', `${((r['/price?logs=1'].request - base) * 1000).toFixed(1)} µs / ${(((r['/price?logs=20'].request - r['/price?logs=1'].request) / 19) * 1000).toFixed(1)} µs`);
       row('price of a SHA-256 of 2 KiB in the wasm (`sha2`, 20 per request)', `${(((r['/price?sha=20'].request - base) / 20) * 1000).toFixed(1)} µs`);
       row('price of parsing and serializing a 2 KiB JSON object in the wasm (`serde_json::Value`, 20 per request)', `${(((r['/price?json=20'].request - base) / 20) * 1000).toFixed(1)} µs`);
     } finally {

@@ -81,6 +81,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         for _ in 0..count("awaits") {
             JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await?;
         }
+        for _ in 0..count("logs") {
+            worker::console_log!("{}", r#"{"level":"info","event":"callback","method":"POST","path":"/v1/notify/alipay","status":200}"#);
+        }
         // Work inside the wasm: a SHA-256 of 2 KiB (a UnionPay notification's signed text), a
         // parse and a serialization of a 2 KiB JSON object (a session's stored record).
         let text = "x".repeat(2048);
