@@ -2,11 +2,10 @@
 //! read once.
 //!
 //! `worker::Request::from` (what `#[event(fetch)]` hands a handler) also copies the request's `cf`
-//! object, which this worker never reads, and goes through the crate's event glue: in the same
-//! harness, a `worker`-crate worker reading a POST and answering takes 0.14–0.17 ms of its isolate,
-//! the same with the runtime's types alone 0.09–0.10 ms, reading `cf` on top 0.11–0.12 ms
-//! (`ISOLATE_PHASES=entries node bench/isolate.mjs`, BENCHMARKS.md). The worker's entry is
-//! [`crate::fetch`], an export of its own.
+//! object, which this worker never reads: in the same harness, a `worker`-crate worker reading a
+//! POST and answering takes 0.14–0.19 ms of its isolate with the crate's types, 0.09–0.12 ms with
+//! the runtime's (`ISOLATE_PHASES=entries node bench/isolate.mjs`, BENCHMARKS.md). The worker's
+//! entry is [`crate::fetch`], an export of its own.
 
 use worker::{Headers, Method, Result};
 

@@ -37,7 +37,8 @@ use crate::incoming::Incoming;
 /// 0.05 ms more than the runtime's (see [`incoming`]).
 ///
 /// # Errors
-/// Never: every failure is answered (see [`respond`]).
+/// Only when not even the stable internal error can be answered (the runtime refusing to make its
+/// `Headers`); every other failure is answered (see [`respond`]).
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = fetch)]
 pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> std::result::Result<JsValue, JsValue> {
     let response = match respond(Incoming::new(req), env).await {
