@@ -6,8 +6,8 @@
 // Env: ISOLATE_N (default 100 requests per phase), ISOLATE_PHASES (default
 // calibrate,poll,pay,callback; `repeat` is repeated callbacks alone, without waiting for webhooks,
 // for comparing builds that stop a callback early; `forged` is forged Alipay notifications, which
-// need no setup; `entries`: what the Rust floor's entry costs, by the layers it goes through), EDGEPAY_NATIVE_PROFILE=release for the
-// optimized sandbox,
+// need no setup; `entries`: what the Rust floor's entry costs, by the layers it goes through,
+// and single prices; `ab`: two builds side by side in one run, see `ab()`), EDGEPAY_NATIVE_PROFILE=release for the optimized sandbox,
 // ISOLATE_SAVE=file to keep the raw traces (appended), ISOLATE_METHODS (default
 // alipay_qr,wechat_native,unionpay_pc), ISOLATE_BUILD=dir (another build of the worker than
 // edge-worker/build/, for comparing), ISOLATE_WARMUP (default 20), ISOLATE_REPEAT_WARMUP (default 0:
@@ -305,37 +305,45 @@ async function calibrate() {
     console.error('note: bench/floor-worker/build is not built (scripts/bench.sh builds it): no Rust floor rows');
     return;
   }
-  const rsPort = await freePort();
-  const rs = new Miniflare({
-    host: '127.0.0.1', port: rsPort, modules: true, scriptPath: path.join(floorRs, 'index.js'), modulesRoot: floorRs,
-    modulesRules: [{ type: 'ESModule', include: ['**/*.mjs', '**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' },
-  });
+  const rs = await rustFloor(floorRs);
   try {
-    await rs.ready;
-    const rust = await floorPaths(rsPort, ['/post', '/rpc?id=']);
+    const rust = await floorPaths(rs.port, ['/post', '/rpc?id=']);
     row('floor in Rust (`worker` crate, bench/floor-worker): read a 1 KiB POST body and answer', `${f(rust['/post'].request)} in ${rust['/post'].holds.toFixed(1)} turns`);
     const rpc = rust['/rpc?id='];
     row('floor in Rust: … and first hand it to a Durable Object over RPC that parses and stores it', `${f(rpc.request)} in ${rpc.holds.toFixed(1)} turns (front worker ${f(rpc.front)})`);
   } finally {
-    await rs.dispose();
+    await rs.mf.dispose();
   }
 }
 
+/** A Miniflare running the build of bench/floor-worker in `dir` (its `index.js` the entry). */
+async function rustFloor(dir) {
+  const port = await freePort();
+  const mf = new Miniflare({
+    host: '127.0.0.1', port, modules: true, scriptPath: path.join(dir, 'index.js'), modulesRoot: dir,
+    modulesRules: [{ type: 'ESModule', include: ['**/*.mjs', '**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' },
+  });
+  await mf.ready;
+  return { mf, port };
+}
+
 /**
- * Where the Rust floor's entry costs go: the same `POST /post` (read 1 KiB, answer) through four
+ * Where the Rust floor's entry costs go: the same `POST /post` (read 1 KiB, answer) through six
  * entry modules over the same build of bench/floor-worker — the `worker` crate's `#[event(fetch)]`
- * (a `WorkerEntrypoint` class, edge-worker's entry); a plain `{ fetch }` calling an export of the
- * wasm that converts to and from the crate's `Request` and `Response` (`crate_post`); one that
- * reads and answers with `web_sys` types only (`raw_post`); JavaScript reading the body and
- * building the answer around a synchronous call into the wasm (`sync_post`).
+ * (a `WorkerEntrypoint` class; edge-worker's entry until it got its own export); a plain `{ fetch }`
+ * calling an export of the wasm that converts to and from the crate's `Request` and `Response`
+ * (`crate_post`); one that reads and answers with `web_sys` types only (`raw_post`), the same
+ * reading `cf` (`cf_post`) or answering with the crate's `Response` (`answer_post`); JavaScript
+ * reading the body and building the answer around a synchronous call into the wasm (`sync_post`).
+ * Then the prices of single operations inside the wasm (`POST /price?…`).
  */
 async function entries() {
   const floorRs = process.env.ISOLATE_FLOOR_RS ? path.resolve(process.env.ISOLATE_FLOOR_RS) : path.join(ROOT, 'bench/floor-worker/build');
   if (!existsSync(path.join(floorRs, 'glue.mjs'))) throw new Error('bench/floor-worker/build is not built (scripts/bench.sh builds it)');
   const entry = readFileSync(path.join(ROOT, 'bench/floor-worker/js/entry.mjs'), 'utf8');
   const variants = {
-    'the `worker` crate\'s `#[event(fetch)]` (edge-worker\'s entry)': entry,
+    'the `worker` crate\'s `#[event(fetch)]`': entry,
     'plain `{ fetch }` → a wasm export with the crate\'s `Request`/`Response`': entry.replace('export default worker;', 'const post = worker.prototype.crate_post;\nexport default { fetch(request) { return post(request); } };'),
     'plain `{ fetch }` → a wasm export with `web_sys` types only': entry.replace('export default worker;', 'const post = worker.prototype.raw_post;\nexport default { fetch(request) { return post(request); } };'),
     'as the last, reading the request\'s `cf` too': entry.replace('export default worker;', 'const post = worker.prototype.cf_post;\nexport default { fetch(request) { return post(request); } };'),
@@ -349,30 +357,18 @@ async function entries() {
       const build = mkdtempSync(path.join(dir, 'v-'));
       cpSync(floorRs, build, { recursive: true });
       writeFileSync(path.join(build, 'index.js'), source);
-      const port = await freePort();
-      const mf = new Miniflare({
-        host: '127.0.0.1', port, modules: true, scriptPath: path.join(build, 'index.js'), modulesRoot: build,
-        modulesRules: [{ type: 'ESModule', include: ['**/*.mjs', '**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
-        compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' },
-      });
+      const { mf, port } = await rustFloor(build);
       try {
-        await mf.ready;
         const r = (await floorPaths(port, ['/post']))['/post'];
         row(`Rust floor's entry, read a 1 KiB POST body and answer: ${label}`, `${f(r.request)} (median ${f(r.median)}) in ${r.holds.toFixed(1)} turns`);
       } finally {
         await mf.dispose();
       }
     }
-    // What one call out of the wasm and one await of a JavaScript promise cost here (the worker
-    // crate's entry, as edge-worker's; the difference to the plain POST over the count).
-    const port = await freePort();
-    const mf = new Miniflare({
-      host: '127.0.0.1', port, modules: true, scriptPath: path.join(floorRs, 'index.js'), modulesRoot: floorRs,
-      modulesRules: [{ type: 'ESModule', include: ['**/*.mjs', '**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
-      compatibilityDate: COMPATIBILITY_DATE, cf: false, durableObjects: { FLOOR: 'Floor' },
-    });
+    // Prices of single operations (through the crate's entry, as edge-worker's was): the
+    // difference to the plain request, over the count.
+    const { mf, port } = await rustFloor(floorRs);
     try {
-      await mf.ready;
       const r = await floorPaths(port, ['/price', '/price?calls=100', '/price?awaits=20', '/price?sha=20', '/price?json=20', '/price?logs=1', '/price?logs=20']);
       const base = r['/price'].request;
       row('price of one call out of the wasm (`js_sys::Date::now`, 100 per request)', `${(((r['/price?calls=100'].request - base) / 100) * 1000).toFixed(1)} µs`);
@@ -544,6 +540,68 @@ async function forged() {
   });
 }
 
+/**
+ * Two builds side by side in one run (`ISOLATE_PHASES=ab ISOLATE_AB=<dir of build B>`, build A
+ * being `ISOLATE_BUILD` or edge-worker/build): both stacks up at once, batches of the same request
+ * traced on A and on B in turn (A B, then B A), so that both see the same phases of the machine;
+ * the paired difference per round with its standard error. `ISOLATE_AB_WHAT`: `repeat`
+ * (repeated callbacks of the first of `ISOLATE_METHODS`, the default) or `poll`;
+ * `ISOLATE_AB_ROUNDS` (default 10), `ISOLATE_AB_BATCH` (default 20). Not pays: each sets its
+ * session's alarm for a provider query 10 s later, and in a run this long those ring inside later
+ * pays (the `pay` phase runs its pays within the 10 s; compare pays with it run after run, or with
+ * bench/ab.mjs, which waits the alarms out).
+ */
+async function ab() {
+  if (!process.env.ISOLATE_AB) throw new Error('ISOLATE_PHASES=ab needs ISOLATE_AB=<the directory of build B>');
+  const dirs = [BUILD ?? path.join(ROOT, 'edge-worker/build'), path.resolve(process.env.ISOLATE_AB)];
+  const what = process.env.ISOLATE_AB_WHAT ?? 'repeat';
+  const rounds = Number(process.env.ISOLATE_AB_ROUNDS ?? 10);
+  const batch = Number(process.env.ISOLATE_AB_BATCH ?? 20);
+  if (!['repeat', 'poll'].includes(what)) throw new Error('ISOLATE_AB_WHAT must be repeat or poll');
+  const method = METHODS[0];
+  const quiet = { handleRuntimeStdio: (stdout, stderr) => (stdout.resume(), stderr.pipe(process.stderr)) };
+  const stacks = [];
+  try {
+    const next = [];
+    for (const [k, dir] of dirs.entries()) {
+      const stack = await diagnosisStack({ name: `isolate-ab-${k}`, method, scriptPath: path.join(dir, 'index.js'), modulesRoot: '/', miniflare: quiet });
+      stacks.push(stack);
+      if (what === 'poll') {
+        const [session] = await sessions(stack, 1);
+        next.push(() => stack.poll(session));
+      } else {
+        const warm = await sessions(stack, WARMUP);
+        const numbers = await stack.paid(warm);
+        let i = 0;
+        next.push(() => stack.repeatCallback(numbers[i++ % numbers.length]));
+      }
+    }
+    for (let i = 0; i < WARMUP; i++) for (const one of next) await one();
+    await pause(200);
+    const runs = [[], []];
+    for (let r = 0; r < rounds; r++) {
+      for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
+        const holds = await traced(async () => {
+          for (let i = 0; i < batch; i++) await next[k]();
+        });
+        runs[k].push(split(holds, batch));
+      }
+    }
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const diffs = runs[1].map((b, r) => b.request - runs[0][r].request);
+    const se = Math.sqrt(diffs.reduce((a, d) => a + (d - mean(diffs)) ** 2, 0) / (diffs.length - 1) / diffs.length);
+    for (const k of [0, 1]) {
+      const front = mean(runs[k].map((r) => r.front));
+      row(`A/B ${what}${what === 'repeat' ? ` ${method}` : ''}, build ${'AB'[k]} (${path.relative(ROOT, dirs[k]) || dirs[k]}), ${rounds} rounds of ${batch}`, `${f(mean(runs[k].map((r) => r.request)))} (front worker ${f(front)}; rounds ${runs[k].map((r) => r.request.toFixed(2)).join(' ')})`);
+    }
+    const median = [...diffs].sort((x, y) => x - y)[Math.floor(diffs.length / 2)];
+    const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+    row(`A/B ${what}: B − A per round`, `${diffs.map((d) => d.toFixed(2)).join(' ')}; mean ${signed(mean(diffs))} ± ${se.toFixed(3)} ms (standard error), median ${signed(median)} ms`);
+  } finally {
+    for (const stack of stacks) await stack.stop();
+  }
+}
+
 installProbes();
 try {
   console.log(`# bench/isolate.mjs, ${new Date().toISOString()}, ${N} requests per phase, workerd ${JSON.parse(readFileSync(path.join(ROOT, 'node_modules/workerd/package.json'), 'utf8')).version}`);
@@ -554,6 +612,7 @@ try {
   if (PHASES.has('repeat')) await repeat();
   if (PHASES.has('forged')) await forged();
   if (PHASES.has('entries')) await entries();
+  if (PHASES.has('ab')) await ab();
 } finally {
   removeProbes();
 }

@@ -5,7 +5,9 @@
 //! and hands it to the Durable Object named `id` over Workers RPC (`op`), which parses it as JSON,
 //! stores it and answers `[status, text]` — the shape of edge-worker's callback path
 //! (`SessionObject::rpc`), the least a verified callback costs in Rust. The JavaScript floors in
-//! bench/worker.mjs and bench/isolate.mjs do the same in plain JavaScript.
+//! bench/worker.mjs and bench/isolate.mjs do the same in plain JavaScript. `POST /price?…` and the
+//! exports `raw_post`, `cf_post`, `answer_post`, `crate_post` and `sync_post` serve
+//! bench/isolate.mjs's `entries` phase (the entry's cost by layer, single prices).
 //! Built by scripts/bench.sh into bench/floor-worker/build/ (entry: bench/floor-worker/js/entry.mjs,
 //! as edge-worker's); never deployed.
 
@@ -71,7 +73,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
     if path == "/price" {
         // Prices, for bench/isolate.mjs's `entries` phase: `POST /post` plus `calls` calls out of
-        // the wasm (`Date.now`) and `awaits` awaits of a resolved JavaScript promise.
+        // the wasm (`Date.now`), `awaits` awaits of a resolved JavaScript promise, `logs` log
+        // lines, `sha` SHA-256s and `json` JSON round trips (each request makes their inputs).
         let url = req.url()?;
         let count = |name: &str| url.query_pairs().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u32>().ok()).unwrap_or(0);
         let mut sum = 0.0;
@@ -106,9 +109,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Response::ok("ok")
 }
 
-/// Diagnosis (bench/isolate.mjs with `ISOLATE_FLOOR_RS` pointing at a build whose entry module
-/// calls it): `POST /post` read and answered by wasm-bindgen alone, without the `worker` crate's
-/// event glue — the request's body read in Rust, the answer built in Rust.
+/// Diagnosis (bench/isolate.mjs's `entries` phase, through an entry module that calls it):
+/// `POST /post` read and answered by wasm-bindgen alone, without the `worker` crate's event glue
+/// or types — the request's body read in Rust, the answer built in Rust.
 ///
 /// # Errors
 /// A body that cannot be read.
