@@ -43,8 +43,8 @@ use crate::incoming::Incoming;
 pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> std::result::Result<JsValue, JsValue> {
     let response = match respond(Incoming::new(req), env).await {
         Ok(response) => response,
-        // Only building an answer can fail here; the stable internal error then (its own
-        // building does not fail).
+        // `respond` answers every handler failure itself: an error here is one of building an
+        // answer (a `Headers` the runtime refused), and gets the stable internal error.
         Err(_) => ApiError::Internal.into_response().map_err(|_| JsValue::from_str("internal error"))?,
     };
     Ok(web_sys::Response::from(response).into())
